@@ -1,0 +1,1 @@
+"""Business time: the business calendar and SLA windows. Pure: no I/O, no clock."""

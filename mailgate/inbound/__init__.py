@@ -1,0 +1,1 @@
+"""Inbound adapters: SMTP listener, IMAP poller, ingest; all enter through `accept`."""

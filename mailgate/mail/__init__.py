@@ -1,0 +1,1 @@
+"""Mail in and out: parsing, subjects, addresses, reply tokens, reply stripping, composing."""

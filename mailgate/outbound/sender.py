@@ -1,0 +1,126 @@
+"""The outbox worker: claim due rows and send them to the smarthost with aiosmtplib.
+
+A 4xx answer or a network failure is retried with exponential backoff; a 5xx
+answer (or too many attempts) fails the row for good and records it on the
+ticket. The Message-ID was fixed when the row was written, so a retry is the
+same message, not a second one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import timedelta
+
+import aiosmtplib
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from mailgate.clock import Clock
+from mailgate.config import Config
+from mailgate.errors import DeliveryPermanentError, DeliveryTemporaryError, StoreUnavailable
+from mailgate.logs import get_logger
+from mailgate.store import outbox
+from mailgate.store.outbox import OutgoingMail
+
+log = get_logger(__name__)
+
+CLAIM_BATCH = 50
+IDLE_POLL_SECONDS = 1.0
+STORE_BACKOFF_SECONDS = 2.0
+
+
+async def deliver(config: Config, mail: OutgoingMail) -> None:
+    """Hand one mail to the smarthost; raise DeliveryTemporaryError or DeliveryPermanentError."""
+    settings = config.outbound
+    try:
+        errors, _ = await aiosmtplib.send(
+            mail.raw,
+            sender=mail.mail_from,
+            recipients=list(mail.rcpt_to),
+            hostname=settings.host,
+            port=settings.port,
+            use_tls=settings.tls,
+            start_tls=settings.starttls and not settings.tls,
+            username=settings.username,
+            password=settings.password,
+            timeout=settings.timeout,
+            local_hostname=config.service.domain,
+        )
+    except aiosmtplib.SMTPRecipientsRefused as exc:
+        codes = [refusal.code for refusal in exc.recipients]
+        text = "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in exc.recipients)
+        if all(code >= 500 for code in codes):
+            raise DeliveryPermanentError(text) from exc
+        raise DeliveryTemporaryError(text) from exc
+    except aiosmtplib.SMTPResponseException as exc:
+        text = f"{exc.code} {exc.message}"
+        if exc.code >= 500:
+            raise DeliveryPermanentError(text) from exc
+        raise DeliveryTemporaryError(text) from exc
+    except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+        raise DeliveryTemporaryError(f"{type(exc).__name__}: {exc}") from exc
+    if errors:
+        # Some recipients were refused, the rest took it: the mail is sent; record who missed it.
+        log.warning("outbox.partially_refused", outbox_id=mail.id, refused=sorted(errors))
+
+
+def backoff(config: Config, attempts: int) -> timedelta:
+    base = config.delivery.retry_base
+    return timedelta(seconds=min(config.delivery.retry_max, base * 2 ** max(0, attempts - 1)))
+
+
+class Sender:
+    """Runs until cancelled; `wake` is set by whoever writes outbox rows."""
+
+    def __init__(self, engine: AsyncEngine, clock: Clock, config: Config) -> None:
+        self._engine = engine
+        self._clock = clock
+        self.config = config
+        self.wake = asyncio.Event()
+
+    async def run(self) -> None:
+        while True:
+            try:
+                sent_any = await self.send_due()
+            except StoreUnavailable as exc:
+                log.warning("outbox.store_unavailable", reason=str(exc))
+                await self._clock.sleep(STORE_BACKOFF_SECONDS)
+                continue
+            if not sent_any:
+                self.wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(IDLE_POLL_SECONDS):
+                        await self.wake.wait()
+
+    async def send_due(self) -> bool:
+        """Send every row due now; True when there was something to do."""
+        mails = await outbox.claim_due(self._engine, self._clock.now(), CLAIM_BATCH)
+        if mails:
+            await asyncio.gather(*(self._send_one(mail) for mail in mails))
+        return bool(mails)
+
+    async def _send_one(self, mail: OutgoingMail) -> None:
+        try:
+            await deliver(self.config, mail)
+        except DeliveryPermanentError as exc:
+            await self._give_up(mail, str(exc))
+            return
+        except DeliveryTemporaryError as exc:
+            if mail.attempts >= self.config.delivery.max_attempts:
+                await self._give_up(mail, f"gave up after {mail.attempts} attempts: {exc}")
+                return
+            at = self._clock.now() + backoff(self.config, mail.attempts)
+            await outbox.schedule_retry(self._engine, mail.id, at, str(exc))
+            log.info("outbox.retry_scheduled", outbox_id=mail.id, attempts=mail.attempts, at=at.isoformat(), error=str(exc))
+            return
+        except Exception as exc:  # noqa: BLE001  (boundary: the sender turns a bug into a retry)
+            log.exception("outbox.retry_scheduled", outbox_id=mail.id)
+            at = self._clock.now() + backoff(self.config, mail.attempts)
+            await outbox.schedule_retry(self._engine, mail.id, at, f"{type(exc).__name__}: {exc}")
+            return
+        await outbox.mark_sent(self._engine, mail.id, self._clock.now())
+        log.info("outbox.sent", outbox_id=mail.id, ticket=mail.ticket_id, recipients=len(mail.rcpt_to))
+
+    async def _give_up(self, mail: OutgoingMail, error: str) -> None:
+        await outbox.mark_failed(self._engine, mail, self._clock.now(), error)
+        log.error("outbox.failed", outbox_id=mail.id, ticket=mail.ticket_id, error=error)

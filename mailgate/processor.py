@@ -1,0 +1,290 @@
+"""The processor: drains the inbox through parse → classify → thread → apply → plan.
+
+Claims a batch of pending rows (committed first, so a crash still counts an
+attempt), then works the batch in one transaction with a SAVEPOINT per
+message: a message that raises rolls back alone and is marked `failed` with
+its error, the rest commit together. Never stops on a bad message; a lost
+database puts the batch back untouched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time as perf
+from dataclasses import dataclass
+from datetime import datetime
+
+import structlog
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from mailgate.clock import Clock
+from mailgate.config import Config
+from mailgate.errors import StoreUnavailable
+from mailgate.hours.business import BusinessCalendar
+from mailgate.hours.sla import Due
+from mailgate.logs import get_logger
+from mailgate.mail.compose import Composer, Draft, make_message_id
+from mailgate.mail.parse import ParsedMessage, parse_message
+from mailgate.store import inbox, outbox
+from mailgate.store import tickets as store
+from mailgate.store.engine import store_errors
+from mailgate.store.inbox import InboxState
+from mailgate.store.tables import InboxRow, MessageRow, TicketRow
+from mailgate.tickets.apply import Applied, ApplyInput, apply_message, sender_of
+from mailgate.tickets.classify import classify_message
+from mailgate.tickets.domain import Direction, MessageKind, TicketRef, Verdict
+from mailgate.tickets.plan import AUTO_REPLY_WINDOW, AckInput, Plan, TicketSnapshot, plan_acknowledgement, reply_target
+from mailgate.tickets.thread import ThreadInput, match_ticket
+
+log = get_logger(__name__)
+
+IDLE_POLL_SECONDS = 1.0
+STORE_BACKOFF_SECONDS = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """What a reload swaps at once: the config and everything built from it."""
+
+    config: Config
+    calendar: BusinessCalendar
+    composer: Composer
+
+    @classmethod
+    def build(cls, config: Config) -> Runtime:
+        calendar = BusinessCalendar.from_config(config.hours)
+        return cls(config, calendar, Composer(config.templates_dir, config.service, calendar.zone))
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    inbox_id: int
+    raw: bytes
+    mail_from: str | None
+    rcpt_to: tuple[str, ...]
+
+
+class Processor:
+    def __init__(self, engine: AsyncEngine, clock: Clock, runtime: Runtime) -> None:
+        self._engine = engine
+        self._clock = clock
+        self.runtime = runtime
+        self.wake = asyncio.Event()
+        self.outbox_written = asyncio.Event()
+
+    async def run(self) -> None:
+        """Drain the inbox until cancelled; sleep until woken when it is empty."""
+        while True:
+            try:
+                await inbox.recover_interrupted(self._engine, self.runtime.config.processing.max_attempts)
+                break
+            except StoreUnavailable as exc:
+                log.warning("processor.store_unavailable", reason=str(exc))
+                await self._clock.sleep(STORE_BACKOFF_SECONDS)
+        while True:
+            try:
+                worked = await self.drain_once()
+            except StoreUnavailable as exc:
+                log.warning("processor.store_unavailable", reason=str(exc))
+                await self._clock.sleep(STORE_BACKOFF_SECONDS)
+                continue
+            if not worked:
+                self.wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(IDLE_POLL_SECONDS):
+                        await self.wake.wait()
+
+    async def drain_once(self) -> int:
+        """Claim and process one batch; return how many messages it held."""
+        config = self.runtime.config
+        rows = await inbox.claim_pending(self._engine, config.processing.batch_size)
+        if not rows:
+            return 0
+        batch = [Claimed(*row) for row in rows]
+        try:
+            failures = await self._process_batch(batch)
+        except StoreUnavailable:
+            with contextlib.suppress(StoreUnavailable):
+                await inbox.release(self._engine, [c.inbox_id for c in batch])
+            raise
+        for inbox_id, error in failures:
+            await inbox.mark_failed(self._engine, inbox_id, error, self._clock.now())
+        self.outbox_written.set()
+        return len(batch)
+
+    async def _process_batch(self, batch: list[Claimed]) -> list[tuple[int, str]]:
+        failures: list[tuple[int, str]] = []
+        async with store_errors(), AsyncSession(self._engine, expire_on_commit=False) as session:
+            async with session.begin():
+                for claimed in batch:
+                    with structlog.contextvars.bound_contextvars(inbox_id=claimed.inbox_id):
+                        started = perf.perf_counter()
+                        try:
+                            async with session.begin_nested():
+                                outcome = await self._process_one(session, claimed)
+                        except StoreUnavailable:
+                            raise
+                        except Exception as exc:  # noqa: BLE001  (boundary: the processor keeps a failing message as `failed`)
+                            error = f"{type(exc).__name__}: {exc}"
+                            failures.append((claimed.inbox_id, error))
+                            log.exception("message.failed", error=error)
+                            continue
+                        log.info(
+                            "message.processed",
+                            outcome=outcome,
+                            ms=round((perf.perf_counter() - started) * 1000, 2),
+                        )
+        return failures
+
+    async def _process_one(self, session: AsyncSession, claimed: Claimed) -> str:
+        runtime = self.runtime
+        config = runtime.config
+        now = self._clock.now()
+        received_at = await session.scalar(
+            update(InboxRow)
+            .where(InboxRow.id == claimed.inbox_id)
+            .values(state=InboxState.DONE.value, processed_at=now, error=None)
+            .returning(InboxRow.received_at)
+        )
+        received_at = received_at or now
+
+        message = parse_message(claimed.raw)
+        structlog.contextvars.bind_contextvars(message_id=message.message_id)
+        verdict = classify_message(
+            message,
+            envelope_from=claimed.mail_from,
+            own_addresses=config.service.own_addresses,
+            engineer_addresses=frozenset(e.address for e in config.engineers),
+        )
+        log.info("message.classified", kind=verdict.kind.value, rules=list(verdict.rule_hits))
+        sender = sender_of(message, claimed.mail_from)
+        match = await match_ticket(
+            session,
+            config,
+            ThreadInput(message, verdict, claimed.rcpt_to, sender.address if sender else None),
+        )
+        applied = await apply_message(
+            session,
+            config,
+            runtime.calendar,
+            ApplyInput(claimed.inbox_id, message, verdict, match, received_at, claimed.mail_from),
+        )
+        if applied.ticket is None:
+            log.info("message.threaded", method=match.method.value, ticket=None)
+            return "bounce-unmatched" if verdict.kind is MessageKind.BOUNCE else "no-ticket"
+        ticket = applied.ticket
+        structlog.contextvars.bind_contextvars(ticket=ticket.id)
+        log.info("message.threaded", method=match.method.value, linked_to=applied.linked_to)
+        log.info("ticket.created" if applied.created else "ticket.updated", status=ticket.status)
+        await session.execute(
+            update(InboxRow).where(InboxRow.id == claimed.inbox_id).values(ticket_id=ticket.id)
+        )
+
+        plan = await self._plan_acknowledgement(session, applied, message, verdict, received_at)
+        if plan.suppressed_by is not None and plan.suppressed_by != "existing-ticket":
+            log.info("autoreply.suppressed", rule=plan.suppressed_by)
+            await store.add_event(session, ticket.id, "autoreply-suppressed", {"rule": plan.suppressed_by}, now)
+        for draft in plan.drafts:
+            await self._enqueue(session, ticket, draft, now)
+            log.info("autoreply.planned", template=draft.template, language=draft.language)
+        return "created" if applied.created else "updated"
+
+    async def _plan_acknowledgement(
+        self,
+        session: AsyncSession,
+        applied: Applied,
+        message: ParsedMessage,
+        verdict: Verdict,
+        received_at: datetime,
+    ) -> Plan:
+        runtime = self.runtime
+        config = runtime.config
+        ticket = applied.ticket
+        if ticket is None:
+            return Plan(suppressed_by="no-ticket")
+        target = reply_target(message)
+        recent = 0
+        if applied.created and target is not None:
+            recent = await store.count_auto_replies(session, target.address, received_at - AUTO_REPLY_WINDOW)
+        tier = config.tier_config(ticket.tier)
+        due_at = ticket.first_response_due or received_at
+        due = Due(
+            at=due_at.astimezone(runtime.calendar.zone),
+            reason=runtime.calendar.explain(received_at),
+            deferred=not runtime.calendar.is_open(received_at),
+        )
+        return plan_acknowledgement(
+            AckInput(
+                ticket=TicketSnapshot(
+                    id=ticket.id,
+                    ref=ticket_ref(config, ticket.id),
+                    subject=ticket.subject,
+                    priority=ticket.priority,
+                    status=ticket.status,
+                    language=ticket.language,
+                    tier=ticket.tier,
+                ),
+                created=applied.created,
+                verdict=verdict,
+                message=message,
+                reply_to=target,
+                cc=tuple(message.cc) + tuple(message.to),
+                recent_auto_replies=recent,
+                auto_reply_limit=config.limits.auto_replies_per_sender_per_day,
+                own_addresses=config.service.own_addresses,
+                service_name=config.service.name,
+                service_address=config.service.address,
+                secret=config.service.secret,
+                received_at=received_at.astimezone(runtime.calendar.zone),
+                due=due,
+                next_opening=runtime.calendar.next_opening(received_at) if due.deferred else None,
+                hours=runtime.calendar.describe_week(ticket.language),
+                after_hours_cover=tier.after_hours,
+            )
+        )
+
+    async def _enqueue(self, session: AsyncSession, ticket: TicketRow, draft: Draft, now: datetime) -> None:
+        config = self.runtime.config
+        message_id = make_message_id(config.service.domain)
+        email = self.runtime.composer.compose(draft, message_id=message_id, date=now)
+        recipients = [a.address for a in (*draft.to, *draft.cc)]
+        row = outbox.enqueue(
+            session,
+            ticket_id=ticket.id,
+            kind=draft.template,
+            message_id=message_id,
+            mail_from=config.outbound.envelope_from or config.service.address,
+            rcpt_to=recipients,
+            raw=email.as_bytes(),
+            at=now,
+        )
+        await session.flush()
+        body = email.get_body(preferencelist=("plain",))
+        session.add(
+            MessageRow(
+                ticket_id=ticket.id,
+                outbox_id=row.id,
+                direction=Direction.OUT.value,
+                kind=MessageKind.AUTO.value,
+                from_addr=config.service.address,
+                from_name=config.service.name,
+                to_addrs=[a.address for a in draft.to],
+                cc_addrs=[a.address for a in draft.cc],
+                subject=draft.subject,
+                message_id=message_id,
+                body_text=body.get_content() if body is not None else "",
+                created_at=now,
+                rule_hits=[],
+                defects=[],
+            )
+        )
+        if draft.auto_submitted:
+            for address in recipients:
+                await store.record_auto_reply(session, address, now)
+            ticket.acknowledged_at = now
+
+
+def ticket_ref(config: Config, ticket_id: int) -> str:
+    return str(TicketRef(config.service.tag, ticket_id))

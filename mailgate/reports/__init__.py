@@ -1,0 +1,1 @@
+"""Reports: KPIs in business time."""

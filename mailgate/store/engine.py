@@ -1,0 +1,78 @@
+"""The async database engine and the differences between SQLite and PostgreSQL.
+
+`create_engine(url)` turns a config URL (`sqlite:///…`, `postgresql://…`) into
+an async engine with the right driver and settings; `store_errors()` turns
+"the database is down or locked" into `StoreUnavailable`, the one condition
+callers handle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from mailgate.errors import StoreUnavailable
+
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
+def async_url(url: str) -> str:
+    """The SQLAlchemy URL with an async driver: aiosqlite or asyncpg."""
+    if url.startswith("sqlite:"):
+        return "sqlite+aiosqlite:" + url.removeprefix("sqlite:")
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url.removeprefix(prefix)
+    return url
+
+
+def is_sqlite(engine: AsyncEngine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers (the CLI, the processor) work while the listener commits;
+    # synchronous=FULL keeps "committed before 250" true across a power cut.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def create_engine(url: str) -> AsyncEngine:
+    engine = create_async_engine(async_url(url), pool_pre_ping=not url.startswith("sqlite"))
+    if engine.dialect.name == "sqlite":
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def describe_url(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    credentials, _, host = rest.rpartition("@")
+    user = credentials.partition(":")[0]
+    return f"{scheme}://{user}@{host}" if user else f"{scheme}://{host}"
+
+
+@asynccontextmanager
+async def store_errors() -> AsyncIterator[None]:
+    """Raise `StoreUnavailable` for a database that is unreachable or locked past its timeout."""
+    try:
+        yield
+    except (OperationalError, InterfaceError) as exc:
+        raise StoreUnavailable(str(exc.orig or exc).splitlines()[0]) from exc
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise StoreUnavailable(str(exc.orig or exc).splitlines()[0]) from exc
+        raise
+    except (OSError, TimeoutError) as exc:
+        raise StoreUnavailable(str(exc)) from exc

@@ -1,0 +1,1 @@
+"""The ticket stages: classify, thread, commands, apply, plan."""
