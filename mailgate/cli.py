@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import aiosmtplib
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -30,6 +31,7 @@ from mailgate.errors import ConfigError, MailgateError, StoreUnavailable, UserEr
 from mailgate.hours.business import BusinessCalendar
 from mailgate.hours.sla import first_response_due
 from mailgate.inbound.accept import Arrival, accept_once
+from mailgate.inbound.imap import ImapError, check_mailbox, mailbox_label
 from mailgate.mail.compose import check_templates
 from mailgate.store import inbox
 from mailgate.store.engine import create_engine
@@ -143,7 +145,7 @@ def _dump(model: BaseModel) -> dict[str, Any]:
 
 async def open_store(config: Config) -> AsyncEngine:
     """The engine, with the schema brought up to date (idempotent and quick when it is)."""
-    engine = create_engine(config.database_url)
+    engine = create_engine(config.database_url, busy_timeout=config.database.busy_timeout)
     await upgrade(engine)
     return engine
 
@@ -183,11 +185,52 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         raise ConfigError(problems)
     BusinessCalendar.from_config(config.hours)
     print(f"{args.config}: ok")
+    if args.connect:
+        return asyncio.run(check_connections(config))
     return EXIT_OK
 
 
+async def check_connections(config: Config) -> int:
+    """`check-config --connect`: log in to every mailbox and greet the smarthost, one line each."""
+    failed = False
+    for index, settings in enumerate(config.imap):
+        label = f"imap[{index}] {mailbox_label(settings)}"
+        try:
+            found = await check_mailbox(settings)
+        except (ImapError, ConfigError) as exc:
+            print(f"{label}: {exc}")
+            failed = True
+            continue
+        note = ""
+        if found.processed_folder_exists is False:
+            note = f"; processed_folder {settings.processed_folder!r} will be created"
+        print(f"{label}: ok ({found.messages} messages{note})")
+    outbound = config.outbound
+    label = f"outbound {outbound.host}:{outbound.port}"
+    client = aiosmtplib.SMTP(
+        hostname=outbound.host,
+        port=outbound.port,
+        use_tls=outbound.tls,
+        start_tls=outbound.starttls and not outbound.tls,
+        username=outbound.username,
+        password=outbound.password,
+        timeout=outbound.timeout,
+        local_hostname=config.service.domain,
+    )
+    try:
+        # connect() also says EHLO, and STARTTLS and AUTH where configured: what sending needs.
+        greeting = await client.connect()
+        await client.quit()
+    except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+        print(f"{label}: {type(exc).__name__}: {exc}")
+        failed = True
+    else:
+        print(f"{label}: ok ({greeting.code} {greeting.message.splitlines()[0] if greeting.message else ''})")
+    return EXIT_USER_ERROR if failed else EXIT_OK
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    from mailgate.daemon import serve  # noqa: PLC0415  (the daemon's imports are only needed here)
+    from mailgate.daemon import serve
 
     config = load(args.config)
     asyncio.run(serve(config, args.config))
@@ -198,7 +241,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     config = load(args.config)
 
     async def work() -> int:
-        engine = create_engine(config.database_url)
+        engine = create_engine(config.database_url, busy_timeout=config.database.busy_timeout)
         try:
             before, after = await upgrade(engine)
         finally:
@@ -253,7 +296,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     if not path.exists():
         raise UserError(f"import: {path} does not exist")
     box: mailbox.Mailbox[Any] = (
-        mailbox.mbox(str(path), create=False) if args.format == "mbox" else mailbox.Maildir(str(path), create=False)
+        mailbox.mbox(str(path), create=False)
+        if args.format == "mbox"
+        else mailbox.Maildir(str(path), create=False)
     )
 
     async def work(engine: AsyncEngine) -> int:
@@ -284,12 +329,20 @@ def cmd_tickets(args: argparse.Namespace) -> int:
         if args.tickets_command == "list":
             views = await list_ticket_views(engine, status=args.status)
             if args.json:
-                print(json.dumps([_dump(ticket_out(v, config, with_messages=False)) for v in views], ensure_ascii=False, indent=2))
+                print(
+                    json.dumps(
+                        [_dump(ticket_out(v, config, with_messages=False)) for v in views],
+                        ensure_ascii=False,
+                        indent=2,
+                    )
+                )
             else:
                 for v in views:
                     t = v.ticket
                     due = _iso(t.first_response_due, config) or "-"
-                    print(f"{config.service.tag}#{t.id}\t{t.status}\t{t.priority}\t{t.requester}\tdue {due}\t{t.subject or '(no subject)'}")
+                    print(
+                        f"{config.service.tag}#{t.id}\t{t.status}\t{t.priority}\t{t.requester}\tdue {due}\t{t.subject or '(no subject)'}"
+                    )
             return EXIT_OK
         view = await load_ticket_view(engine, args.id)
         if view is None:
@@ -356,7 +409,9 @@ def cmd_inbox(args: argparse.Namespace) -> int:
             for i in items:
                 ticket = f"{config.service.tag}#{i.ticket_id}" if i.ticket_id else "-"
                 error = f"\t{i.error}" if i.error else ""
-                print(f"{i.id}\t{i.state.value}\t{_iso(i.received_at, config)}\t{i.source}\t{i.mail_from or '-'}\t{ticket}{error}")
+                print(
+                    f"{i.id}\t{i.state.value}\t{_iso(i.received_at, config)}\t{i.source}\t{i.mail_from or '-'}\t{ticket}{error}"
+                )
         return EXIT_OK
 
     return asyncio.run(_with_store(config, work))
@@ -376,14 +431,19 @@ def cmd_due(args: argparse.Namespace) -> int:
     tier = config.tier_of(args.customer) if args.customer else "standard"
     due = first_response_due(calendar, config, received_at=at, priority=args.priority, tier=tier)
     if args.json:
-        print(json.dumps({"due": due.at.isoformat(), "reason": due.reason, "deferred": due.deferred, "tier": tier}, ensure_ascii=False))
+        print(
+            json.dumps(
+                {"due": due.at.isoformat(), "reason": due.reason, "deferred": due.deferred, "tier": tier},
+                ensure_ascii=False,
+            )
+        )
     else:
         print(f"{due.at.isoformat()}\t{due.reason}")
     return EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from mailgate.demo import run_demo  # noqa: PLC0415
+    from mailgate.demo import run_demo
 
     return run_demo(Path(args.dir) if args.dir else None, keep_running=not args.once)
 
@@ -393,16 +453,28 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("-c", "--config", type=Path, default=argparse.SUPPRESS, help="config file (default: $MAILGATE_CONFIG or ./config.toml)")
-    parser = argparse.ArgumentParser(prog="mailgate", description="Email-first ticketing daemon.", parents=[common])
+    common.add_argument(
+        "-c",
+        "--config",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="config file (default: $MAILGATE_CONFIG or ./config.toml)",
+    )
+    parser = argparse.ArgumentParser(
+        prog="mailgate", description="Email-first ticketing daemon.", parents=[common]
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("init", parents=[common], help="write config.toml and templates/ into DIR")
     p.add_argument("dir", nargs="?", default=".")
     p.set_defaults(func=cmd_init)
     sub.add_parser("run", parents=[common], help="run the daemon").set_defaults(func=cmd_run)
-    sub.add_parser("check-config", parents=[common], help="validate config and templates").set_defaults(func=cmd_check_config)
-    sub.add_parser("migrate", parents=[common], help="bring the database schema up to date").set_defaults(func=cmd_migrate)
+    p = sub.add_parser("check-config", parents=[common], help="validate config and templates")
+    p.add_argument("--connect", action="store_true", help="also log in to each mailbox and the smarthost")
+    p.set_defaults(func=cmd_check_config)
+    sub.add_parser("migrate", parents=[common], help="bring the database schema up to date").set_defaults(
+        func=cmd_migrate
+    )
 
     p = sub.add_parser("ingest", parents=[common], help="accept raw messages from files or stdin")
     p.add_argument("files", nargs="*")

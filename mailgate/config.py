@@ -108,7 +108,7 @@ def parse_span(value: object) -> object:
     if isinstance(value, str):
         match = _SPAN.match(value.strip())
         if not match:
-            raise ValueError(f"{value!r} is not HH:MM-HH:MM (or \"\" for closed)")
+            raise ValueError(f'{value!r} is not HH:MM-HH:MM (or "" for closed)')
         h1, m1, h2, m2 = (int(g) for g in match.groups())
         if h1 > 23 or m1 > 59 or m2 > 59 or h2 > 24 or (h2 == 24 and m2):
             raise ValueError(f"{value!r} is not a valid time span")
@@ -178,6 +178,8 @@ class ServiceConfig(_Section):
 
 class DatabaseConfig(_Section):
     url: str = "sqlite:///mailgate.db"
+    # How long a write waits for a lock before SMTP answers 451 (the sender retries).
+    busy_timeout: Seconds = 5.0
 
 
 class SmtpConfig(_Section):
@@ -278,7 +280,7 @@ class HoursConfig(_Section):
     @field_validator("holidays")
     @classmethod
     def _countries_exist(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        import holidays as holidays_package  # noqa: PLC0415  (heavy; only when holidays are set)
+        import holidays as holidays_package
 
         supported = holidays_package.list_supported_countries()
         for code in value:

@@ -19,6 +19,7 @@ from mailgate.clock import Clock, SystemClock
 from mailgate.config import Config, load
 from mailgate.errors import ConfigError, MailgateError
 from mailgate.inbound.accept import Acceptor
+from mailgate.inbound.imap import ImapPoller
 from mailgate.inbound.smtp import bound_port, start_listener
 from mailgate.logs import get_logger
 from mailgate.mail.compose import check_templates
@@ -57,11 +58,15 @@ class Daemon:
     async def run(self) -> None:
         runtime = validate_runtime(self.config)
         owns_engine = self.engine is None
-        engine = self.engine or create_engine(self.config.database_url)
+        engine = self.engine or create_engine(
+            self.config.database_url, busy_timeout=self.config.database.busy_timeout
+        )
         self.engine = engine
         before, after = await upgrade(engine)
         if before != after:
-            log.info("store.migrated", database=describe_url(self.config.database_url), before=before, after=after)
+            log.info(
+                "store.migrated", database=describe_url(self.config.database_url), before=before, after=after
+            )
         self.processor = Processor(engine, self.clock, runtime)
         self.sender = Sender(engine, self.clock, self.config)
         self.acceptor = Acceptor(engine, self.clock, on_committed=self.processor.wake)
@@ -73,6 +78,9 @@ class Daemon:
                 group.create_task(self.processor.run())
                 group.create_task(self.sender.run())
                 group.create_task(self._relay_wakeups())
+                for mailbox in self.config.imap:
+                    poller = ImapPoller(mailbox, self.acceptor, engine, self.clock)
+                    group.create_task(self._keep_polling(poller))
                 self.ready.set()
                 await self.stopping.wait()
                 log.info("daemon.stopping")
@@ -98,6 +106,14 @@ class Daemon:
             processor.outbox_written.clear()
             sender.wake.set()
 
+    async def _keep_polling(self, poller: ImapPoller) -> None:
+        # Boundary: an exception here would end the TaskGroup and with it the SMTP listener and
+        # every other mailbox. The poller retries its own failures; anything reaching this is a bug.
+        try:
+            await poller.run()
+        except Exception:
+            log.exception("imap.poller_stopped", mailbox=poller.mailbox)
+
     def stop(self) -> None:
         self.stopping.set()
 
@@ -111,7 +127,7 @@ class Daemon:
         except MailgateError as exc:
             log.error("config.reload_failed", error=str(exc))
             return
-        unchanged = ("database", "smtp")
+        unchanged = ("database", "smtp", "imap")
         changed = [key for key in unchanged if getattr(config, key) != getattr(self.config, key)]
         if changed:
             log.warning("config.restart_needed", keys=changed)

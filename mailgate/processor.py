@@ -35,7 +35,14 @@ from mailgate.store.tables import InboxRow, MessageRow, TicketRow
 from mailgate.tickets.apply import Applied, ApplyInput, apply_message, sender_of
 from mailgate.tickets.classify import classify_message
 from mailgate.tickets.domain import Direction, MessageKind, TicketRef, Verdict
-from mailgate.tickets.plan import AUTO_REPLY_WINDOW, AckInput, Plan, TicketSnapshot, plan_acknowledgement, reply_target
+from mailgate.tickets.plan import (
+    AUTO_REPLY_WINDOW,
+    AckInput,
+    Plan,
+    TicketSnapshot,
+    plan_acknowledgement,
+    reply_target,
+)
 from mailgate.tickets.thread import ThreadInput, match_ticket
 
 log = get_logger(__name__)
@@ -116,26 +123,29 @@ class Processor:
 
     async def _process_batch(self, batch: list[Claimed]) -> list[tuple[int, str]]:
         failures: list[tuple[int, str]] = []
-        async with store_errors(), AsyncSession(self._engine, expire_on_commit=False) as session:
-            async with session.begin():
-                for claimed in batch:
-                    with structlog.contextvars.bound_contextvars(inbox_id=claimed.inbox_id):
-                        started = perf.perf_counter()
-                        try:
-                            async with session.begin_nested():
-                                outcome = await self._process_one(session, claimed)
-                        except StoreUnavailable:
-                            raise
-                        except Exception as exc:  # noqa: BLE001  (boundary: the processor keeps a failing message as `failed`)
-                            error = f"{type(exc).__name__}: {exc}"
-                            failures.append((claimed.inbox_id, error))
-                            log.exception("message.failed", error=error)
-                            continue
-                        log.info(
-                            "message.processed",
-                            outcome=outcome,
-                            ms=round((perf.perf_counter() - started) * 1000, 2),
-                        )
+        async with (
+            store_errors(),
+            AsyncSession(self._engine, expire_on_commit=False) as session,
+            session.begin(),
+        ):
+            for claimed in batch:
+                with structlog.contextvars.bound_contextvars(inbox_id=claimed.inbox_id):
+                    started = perf.perf_counter()
+                    try:
+                        async with session.begin_nested():
+                            outcome = await self._process_one(session, claimed)
+                    except StoreUnavailable:
+                        raise
+                    except Exception as exc:
+                        error = f"{type(exc).__name__}: {exc}"
+                        failures.append((claimed.inbox_id, error))
+                        log.exception("message.failed", error=error)
+                        continue
+                    log.info(
+                        "message.processed",
+                        outcome=outcome,
+                        ms=round((perf.perf_counter() - started) * 1000, 2),
+                    )
         return failures
 
     async def _process_one(self, session: AsyncSession, claimed: Claimed) -> str:
@@ -185,7 +195,9 @@ class Processor:
         plan = await self._plan_acknowledgement(session, applied, message, verdict, received_at)
         if plan.suppressed_by is not None and plan.suppressed_by != "existing-ticket":
             log.info("autoreply.suppressed", rule=plan.suppressed_by)
-            await store.add_event(session, ticket.id, "autoreply-suppressed", {"rule": plan.suppressed_by}, now)
+            await store.add_event(
+                session, ticket.id, "autoreply-suppressed", {"rule": plan.suppressed_by}, now
+            )
         for draft in plan.drafts:
             await self._enqueue(session, ticket, draft, now)
             log.info("autoreply.planned", template=draft.template, language=draft.language)

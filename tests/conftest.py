@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -80,7 +80,6 @@ async def smarthost() -> AsyncIterator[CaptureSmarthost]:
 
 
 @pytest.fixture
-def clock() -> Iterator[ManualClock]:
+def clock() -> ManualClock:
     """Saturday 2026-11-21 10:00 in Tokyo unless a test moves it."""
-    yield ManualClock(datetime(2026, 11, 21, 10, 0, tzinfo=TOKYO))
-
+    return ManualClock(datetime(2026, 11, 21, 10, 0, tzinfo=TOKYO))

@@ -67,7 +67,7 @@ class SmtpHandler:
         except StoreUnavailable as exc:
             log.warning("smtp.accept_failed", reason=str(exc))
             return REPLY_TRY_LATER
-        except Exception:  # noqa: BLE001  (boundary: the SMTP handler turns a bug into 451)
+        except Exception:
             log.exception("smtp.accept_failed")
             return REPLY_TRY_LATER
         return queued_reply(accepted.inbox_id)
@@ -85,7 +85,7 @@ async def start_listener(config: Config, acceptor: Acceptor, *, port: int | None
     size_limit = config.smtp.max_message_size
 
     def factory() -> Any:
-        protocol = _Protocol(
+        return _Protocol(
             handler,
             data_size_limit=size_limit,
             enable_SMTPUTF8=True,
@@ -94,7 +94,6 @@ async def start_listener(config: Config, acceptor: Acceptor, *, port: int | None
             ident="mailgate",
             loop=loop,
         )
-        return protocol
 
     server = await loop.create_server(
         factory, host=config.smtp.host, port=config.smtp.port if port is None else port

@@ -111,9 +111,15 @@ class Sender:
                 return
             at = self._clock.now() + backoff(self.config, mail.attempts)
             await outbox.schedule_retry(self._engine, mail.id, at, str(exc))
-            log.info("outbox.retry_scheduled", outbox_id=mail.id, attempts=mail.attempts, at=at.isoformat(), error=str(exc))
+            log.info(
+                "outbox.retry_scheduled",
+                outbox_id=mail.id,
+                attempts=mail.attempts,
+                at=at.isoformat(),
+                error=str(exc),
+            )
             return
-        except Exception as exc:  # noqa: BLE001  (boundary: the sender turns a bug into a retry)
+        except Exception as exc:
             log.exception("outbox.retry_scheduled", outbox_id=mail.id)
             at = self._clock.now() + backoff(self.config, mail.attempts)
             await outbox.schedule_retry(self._engine, mail.id, at, f"{type(exc).__name__}: {exc}")

@@ -8,7 +8,7 @@ callers handle.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from mailgate.errors import StoreUnavailable
 
-SQLITE_BUSY_TIMEOUT_MS = 5000
+DEFAULT_BUSY_TIMEOUT_SECONDS = 5.0
 
 
 def async_url(url: str) -> str:
@@ -35,21 +35,29 @@ def is_sqlite(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets readers (the CLI, the processor) work while the listener commits;
-    # synchronous=FULL keeps "committed before 250" true across a power cut.
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
+def _sqlite_pragmas(busy_timeout: float) -> Callable[[Any, Any], None]:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # WAL lets readers (the CLI, the processor) work while the listener commits;
+        # synchronous=FULL keeps "committed before 250" true across a power cut.
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    return on_connect
 
 
-def create_engine(url: str) -> AsyncEngine:
-    engine = create_async_engine(async_url(url), pool_pre_ping=not url.startswith("sqlite"))
+def create_engine(url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS) -> AsyncEngine:
+    """An async engine for `url`; `busy_timeout` bounds how long a write waits for a lock."""
+    options: dict[str, Any] = {}
+    if url.startswith(("postgresql", "postgres")):
+        options["connect_args"] = {"timeout": busy_timeout, "command_timeout": max(busy_timeout, 30.0)}
+        options["pool_pre_ping"] = True
+    engine = create_async_engine(async_url(url), **options)
     if engine.dialect.name == "sqlite":
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(busy_timeout))
     return engine
 
 

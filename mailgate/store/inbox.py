@@ -110,7 +110,9 @@ async def source_keys_present(engine: AsyncEngine, keys: Sequence[str]) -> set[s
         return {key for key in rows.scalars() if key is not None}
 
 
-async def claim_pending(engine: AsyncEngine, limit: int) -> list[tuple[int, bytes, str | None, tuple[str, ...]]]:
+async def claim_pending(
+    engine: AsyncEngine, limit: int
+) -> list[tuple[int, bytes, str | None, tuple[str, ...]]]:
     """Mark up to `limit` pending rows as processing (attempts + 1) and return them.
 
     Committed before the work starts, so a crash in the middle still counts an attempt.

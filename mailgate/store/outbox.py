@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from mailgate.store.engine import store_errors
@@ -94,7 +94,15 @@ async def claim_due(engine: AsyncEngine, now: datetime, limit: int) -> list[Outg
             )
         )
     return [
-        OutgoingMail(row.id, row.ticket_id, row.message_id, row.mail_from, tuple(row.rcpt_to), row.raw, row.attempts + 1)
+        OutgoingMail(
+            row.id,
+            row.ticket_id,
+            row.message_id,
+            row.mail_from,
+            tuple(row.rcpt_to),
+            row.raw,
+            row.attempts + 1,
+        )
         for row in rows
     ]
 
@@ -127,7 +135,7 @@ async def mark_failed(engine: AsyncEngine, mail: OutgoingMail, at: datetime, err
         )
         if mail.ticket_id is not None:
             await connection.execute(
-                EventRow.__table__.insert().values(
+                insert(EventRow).values(
                     ticket_id=mail.ticket_id,
                     at=at,
                     kind="delivery-failed",

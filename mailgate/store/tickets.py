@@ -75,7 +75,9 @@ async def add_link(session: AsyncSession, ticket_id: int, other_id: int, reason:
     session.add(LinkRow(ticket_id=ticket_id, other_id=other_id, reason=reason, created_at=at))
 
 
-async def add_event(session: AsyncSession, ticket_id: int, kind: str, detail: dict[str, Any], at: datetime) -> None:
+async def add_event(
+    session: AsyncSession, ticket_id: int, kind: str, detail: dict[str, Any], at: datetime
+) -> None:
     session.add(EventRow(ticket_id=ticket_id, at=at, kind=kind, detail=detail))
 
 
@@ -134,7 +136,9 @@ async def _linked(session: AsyncSession, ticket_id: int) -> list[int]:
     return sorted({b if a == ticket_id else a for a, b in rows.all()})
 
 
-async def load_ticket_view(engine: AsyncEngine, ticket_id: int, *, with_messages: bool = True) -> TicketView | None:
+async def load_ticket_view(
+    engine: AsyncEngine, ticket_id: int, *, with_messages: bool = True
+) -> TicketView | None:
     async with store_errors(), AsyncSession(engine, expire_on_commit=False) as session:
         ticket = await session.get(TicketRow, ticket_id)
         if ticket is None:

@@ -114,7 +114,10 @@ async def apply_message(
             await store.add_link(session, ticket.id, linked_to, "follow-up", item.received_at)
     elif verdict.kind is MessageKind.CUSTOMER and ticket.status in (Status.PENDING, Status.RESOLVED):
         await store.add_event(
-            session, ticket.id, "status-changed", {"from": ticket.status, "to": Status.OPEN.value, "by": "customer"},
+            session,
+            ticket.id,
+            "status-changed",
+            {"from": ticket.status, "to": Status.OPEN.value, "by": "customer"},
             item.received_at,
         )
         ticket.status = Status.OPEN.value
@@ -127,7 +130,10 @@ async def apply_message(
         await store.add_participants(session, ticket.id, people, item.received_at)
     if verdict.kind is MessageKind.BOUNCE:
         await store.add_event(
-            session, ticket.id, "bounce", {"from": sender.address if sender else None, "subject": message.subject},
+            session,
+            ticket.id,
+            "bounce",
+            {"from": sender.address if sender else None, "subject": message.subject},
             item.received_at,
         )
 
@@ -186,7 +192,11 @@ async def _create_ticket(
     session.add(ticket)
     await session.flush()
     await store.add_event(
-        session, ticket.id, "created", {"due_reason": first.reason, "inbox_id": item.inbox_id}, item.received_at
+        session,
+        ticket.id,
+        "created",
+        {"due_reason": first.reason, "inbox_id": item.inbox_id},
+        item.received_at,
     )
     return ticket
 

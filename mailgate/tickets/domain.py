@@ -7,7 +7,6 @@ value defined here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from enum import StrEnum
 from typing import NewType
 
@@ -37,7 +36,7 @@ class MessageKind(StrEnum):
 
 
 class ThreadMethod(StrEnum):
-    TOKEN = "token"
+    TOKEN = "token"  # noqa: S105  (a threading method, not a secret)
     REFERENCES = "references"
     SUBJECT_TAG = "subject-tag"
     NEW = "new"

@@ -12,13 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import smtplib
+import tomllib
 from collections.abc import AsyncIterator
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
 from typing import Any
 
-import tomllib
 from sqlalchemy import func, select
 
 from mailgate.cli import _dump, ticket_out
@@ -84,7 +84,9 @@ tier = "premium"
 """
 
 
-def make_config(folder: Path, database_url: str, smarthost_port: int, extra: dict[str, Any] | None = None) -> Config:
+def make_config(
+    folder: Path, database_url: str, smarthost_port: int, extra: dict[str, Any] | None = None
+) -> Config:
     """The INTERFACE.md example config, pointed at a test database and smarthost."""
     data = tomllib.loads(BASE_CONFIG)
     data["database"] = {"url": database_url}
@@ -103,7 +105,9 @@ async def running_daemon(config: Config, clock: ManualClock) -> AsyncIterator[Da
     daemon = Daemon(config, clock=clock, smtp_port=0)
     task = asyncio.create_task(daemon.run())
     ready = asyncio.create_task(daemon.ready.wait())
-    done, _ = await asyncio.wait({task, ready}, timeout=START_TIMEOUT_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+    done, _ = await asyncio.wait(
+        {task, ready}, timeout=START_TIMEOUT_SECONDS, return_when=asyncio.FIRST_COMPLETED
+    )
     if task in done:
         ready.cancel()
         task.result()
@@ -162,7 +166,9 @@ async def send_mail(
 
         mail_from = mail_from if mail_from is not None else parseaddr(str(message["From"]))[1]
         rcpt_to = rcpt_to or [parseaddr(str(message["To"]))[1]]
-    await asyncio.to_thread(_smtp_send, daemon.port, message, mail_from or "", rcpt_to or ["support@example.com"])
+    await asyncio.to_thread(
+        _smtp_send, daemon.port, message, mail_from or "", rcpt_to or ["support@example.com"]
+    )
 
 
 async def settle(daemon: Daemon, within: float = SETTLE_TIMEOUT_SECONDS) -> None:

@@ -108,7 +108,9 @@ class CaptureSmarthost:
                 await self._arrived.wait_for(lambda: len(self.matching(to)) >= count)
         except TimeoutError:
             arrived = [f"{m.rcpt_to} {m['Subject']!r}" for m in self.messages]
-            pytest.fail(f"expected {count} message(s) to {to or 'anyone'} within {within}s; arrived: {arrived}")
+            pytest.fail(
+                f"expected {count} message(s) to {to or 'anyone'} within {within}s; arrived: {arrived}"
+            )
         return self.matching(to)[:count] if count else []
 
     async def expect_none(self, *, to: str | None = None, within: float = 1.0) -> None:
