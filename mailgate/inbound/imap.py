@@ -437,16 +437,15 @@ class ImapPoller:
 
     def _report(self, exc: Exception) -> None:
         reason = describe_failure(exc)
-        known = isinstance(exc, ImapError | StoreUnavailable | ConfigError | aioimaplib.AioImapException)
+        event = "imap.accept_failed" if isinstance(exc, StoreUnavailable) else "imap.error"
         if reason == self._last_failure:
-            log.debug("imap.error", mailbox=self.mailbox, reason=reason, retry_in=self._delay)
+            log.debug(event, mailbox=self.mailbox, reason=reason, retry_in=self._delay)
             return
         self._last_failure = reason
-        event = "imap.accept_failed" if isinstance(exc, StoreUnavailable) else "imap.error"
+        known = isinstance(exc, ImapError | StoreUnavailable | ConfigError | aioimaplib.AioImapException)
         # A failure of an unknown kind is a bug: its traceback is what will fix it.
-        log.error(
-            event, mailbox=self.mailbox, reason=reason, retry_in=self._delay, exc_info=None if known else exc
-        )
+        details = {} if known else {"exc_info": exc}
+        log.error(event, mailbox=self.mailbox, reason=reason, retry_in=self._delay, **details)
 
     def _healthy(self) -> None:
         if self._last_failure is not None:
