@@ -26,24 +26,48 @@ from mailgate.hours.business import BusinessCalendar
 from mailgate.hours.sla import Due
 from mailgate.logs import get_logger
 from mailgate.mail.compose import Composer, Draft, make_message_id
-from mailgate.mail.parse import ParsedMessage, parse_message
+from mailgate.mail.parse import Address, ParsedMessage, parse_message
+from mailgate.mail.reply import visible_text
 from mailgate.store import inbox, outbox
 from mailgate.store import tickets as store
 from mailgate.store.engine import store_errors
 from mailgate.store.inbox import InboxState
 from mailgate.store.tables import InboxRow, MessageRow, TicketRow
-from mailgate.tickets.apply import Applied, ApplyInput, apply_message, sender_of
+from mailgate.tickets.apply import (
+    Applied,
+    ApplyInput,
+    EngineerOutcome,
+    EngineerReply,
+    apply_message,
+    sender_of,
+)
 from mailgate.tickets.classify import classify_message
-from mailgate.tickets.domain import Direction, MessageKind, TicketRef, Verdict
+from mailgate.tickets.commands import parse_commands
+from mailgate.tickets.domain import Direction, MessageKind, TicketMatch, TicketRef, Verdict
+from mailgate.tickets.notify import (
+    Incoming,
+    LinkedTicket,
+    Person,
+    Staff,
+    TicketFacts,
+    plan_bounce_alert,
+    plan_command_error,
+    plan_note,
+    plan_notification,
+    plan_unverified_alert,
+)
 from mailgate.tickets.plan import (
     AUTO_REPLY_WINDOW,
     AckInput,
     Plan,
+    RelayInput,
     TicketSnapshot,
     plan_acknowledgement,
+    plan_relay,
     reply_target,
 )
 from mailgate.tickets.thread import ThreadInput, match_ticket
+from mailgate.tickets.trust import claimed_engineer, verify_engineer
 
 log = get_logger(__name__)
 
@@ -129,7 +153,9 @@ class Processor:
             session.begin(),
         ):
             for claimed in batch:
-                with structlog.contextvars.bound_contextvars(inbox_id=claimed.inbox_id):
+                with structlog.contextvars.bound_contextvars(
+                    inbox_id=claimed.inbox_id, message_id=None, ticket=None
+                ):
                     started = perf.perf_counter()
                     try:
                         async with session.begin_nested():
@@ -175,11 +201,14 @@ class Processor:
             config,
             ThreadInput(message, verdict, claimed.rcpt_to, sender.address if sender else None),
         )
+        engineer = (
+            read_engineer_reply(config, message, match) if verdict.kind is MessageKind.ENGINEER else None
+        )
         applied = await apply_message(
             session,
             config,
             runtime.calendar,
-            ApplyInput(claimed.inbox_id, message, verdict, match, received_at, claimed.mail_from),
+            ApplyInput(claimed.inbox_id, message, verdict, match, received_at, claimed.mail_from, engineer),
         )
         if applied.ticket is None:
             log.info("message.threaded", method=match.method.value, ticket=None)
@@ -192,6 +221,9 @@ class Processor:
             update(InboxRow).where(InboxRow.id == claimed.inbox_id).values(ticket_id=ticket.id)
         )
 
+        if verdict.kind is MessageKind.ENGINEER and applied.engineer is not None:
+            return await self._answer_engineer(session, ticket, applied.engineer, message, now)
+
         plan = await self._plan_acknowledgement(session, applied, message, verdict, received_at)
         if plan.suppressed_by is not None and plan.suppressed_by != "existing-ticket":
             log.info("autoreply.suppressed", rule=plan.suppressed_by)
@@ -199,9 +231,122 @@ class Processor:
                 session, ticket.id, "autoreply-suppressed", {"rule": plan.suppressed_by}, now
             )
         for draft in plan.drafts:
-            await self._enqueue(session, ticket, draft, now)
+            await self._enqueue(session, ticket, draft, now, record=MessageKind.AUTO, rate_limited=True)
+            ticket.acknowledged_at = now
             log.info("autoreply.planned", template=draft.template, language=draft.language)
+
+        if verdict.kind in (MessageKind.CUSTOMER, MessageKind.BOUNCE):
+            facts = await self._ticket_facts(session, ticket)
+            incoming = Incoming(
+                sender=sender,
+                text=_new_text(message),
+                subject=message.subject or "",
+                message_id=message.message_id,
+                references=message.references,
+            )
+            if verdict.kind is MessageKind.CUSTOMER:
+                drafts = plan_notification(facts, self._staff(), incoming, created=applied.created)
+            else:
+                drafts = plan_bounce_alert(facts, self._staff(), incoming)
+            await self._enqueue_for_engineers(session, ticket, drafts, now)
         return "created" if applied.created else "updated"
+
+    async def _answer_engineer(
+        self,
+        session: AsyncSession,
+        ticket: TicketRow,
+        outcome: EngineerOutcome,
+        message: ParsedMessage,
+        now: datetime,
+    ) -> str:
+        """Relay an engineer's answer to the customers, or tell engineers what happened instead."""
+        config = self.runtime.config
+        facts = await self._ticket_facts(session, ticket)
+        staff = self._staff()
+        if not outcome.verified:
+            log.warning("engineer.unverified", reason=outcome.reason)
+            incoming = Incoming(
+                message.from_, outcome.text or _new_text(message), message.subject or "", message.message_id
+            )
+            drafts = plan_unverified_alert(facts, staff, outcome.author, outcome.reason, incoming)
+            await self._enqueue_for_engineers(session, ticket, drafts, now)
+            return "unverified-engineer"
+        log.info("engineer.replied", via=outcome.reason, commands=list(outcome.done), relay=outcome.relay)
+        if outcome.errors:
+            drafts = plan_command_error(facts, staff, outcome.author, outcome.errors, outcome.text)
+            await self._enqueue_for_engineers(session, ticket, drafts, now)
+            return "commands-refused"
+        if outcome.note:
+            if outcome.text.strip():
+                await self._enqueue_for_engineers(
+                    session, ticket, plan_note(facts, staff, outcome.author, outcome.text), now
+                )
+            return "note"
+        last = await store.last_customer_message(session, ticket.id)
+        engineer = config.engineer(outcome.author)
+        plan = plan_relay(
+            RelayInput(
+                ticket=facts,
+                author=Address(outcome.author, engineer.name if engineer else None),
+                text=outcome.text,
+                service_name=config.service.name,
+                service_address=config.service.address,
+                secret=config.service.secret,
+                own_addresses=config.service.own_addresses,
+                engineer_addresses=frozenset(e.address for e in config.engineers),
+                in_reply_to=last.message_id if last is not None else None,
+                references=tuple(await store.conversation_ids(session, ticket.id)),
+            )
+        )
+        if plan.suppressed_by is not None:
+            log.info("engineer.not_relayed", rule=plan.suppressed_by)
+            await store.add_event(session, ticket.id, "reply-not-relayed", {"rule": plan.suppressed_by}, now)
+        for draft in plan.drafts:
+            await self._enqueue(session, ticket, draft, now, record=MessageKind.ENGINEER, rate_limited=False)
+        return "relayed"
+
+    def _staff(self) -> Staff:
+        config = self.runtime.config
+        return Staff(
+            engineers=tuple(Address(e.address, e.name) for e in config.engineers),
+            service_name=config.service.name,
+            service_address=config.service.address,
+            secret=config.service.secret,
+            language=config.service.language,
+        )
+
+    async def _ticket_facts(self, session: AsyncSession, ticket: TicketRow) -> TicketFacts:
+        config = self.runtime.config
+        people = await store.participants_of(session, ticket.id)
+        linked = await store.linked_tickets(session, ticket.id)
+        return TicketFacts(
+            id=ticket.id,
+            ref=ticket_ref(config, ticket.id),
+            subject=ticket.subject,
+            status=ticket.status,
+            priority=ticket.priority,
+            language=ticket.language,
+            requester=ticket.requester,
+            assignee=ticket.assignee,
+            first_response_due=ticket.first_response_due,
+            first_responded_at=ticket.first_responded_at,
+            resolution_due=ticket.resolution_due,
+            participants=tuple(Person(p.address, p.name, p.role) for p in people),
+            linked=tuple(
+                LinkedTicket(ticket_ref(config, other.id), other.subject, other.status, reason)
+                for other, reason in linked
+            ),
+        )
+
+    async def _enqueue_for_engineers(
+        self, session: AsyncSession, ticket: TicketRow, drafts: tuple[Draft, ...], now: datetime
+    ) -> None:
+        # Mail to staff is neither kept as a ticket message nor counted
+        # against anyone's daily limit of automatic mail: that limit protects
+        # customers from loops, and engineers must hear of every reply.
+        for draft in drafts:
+            await self._enqueue(session, ticket, draft, now, record=None, rate_limited=False)
+            log.info("engineers.notified", template=draft.template)
 
     async def _plan_acknowledgement(
         self,
@@ -257,7 +402,17 @@ class Processor:
             )
         )
 
-    async def _enqueue(self, session: AsyncSession, ticket: TicketRow, draft: Draft, now: datetime) -> None:
+    async def _enqueue(
+        self,
+        session: AsyncSession,
+        ticket: TicketRow,
+        draft: Draft,
+        now: datetime,
+        *,
+        record: MessageKind | None,
+        rate_limited: bool,
+    ) -> None:
+        """Write `draft` to the outbox; keep it on the ticket as a message of kind `record`, if given."""
         config = self.runtime.config
         message_id = make_message_id(config.service.domain)
         email = self.runtime.composer.compose(draft, message_id=message_id, date=now)
@@ -273,30 +428,50 @@ class Processor:
             at=now,
         )
         await session.flush()
-        body = email.get_body(preferencelist=("plain",))
-        session.add(
-            MessageRow(
-                ticket_id=ticket.id,
-                outbox_id=row.id,
-                direction=Direction.OUT.value,
-                kind=MessageKind.AUTO.value,
-                from_addr=config.service.address,
-                from_name=config.service.name,
-                to_addrs=[a.address for a in draft.to],
-                cc_addrs=[a.address for a in draft.cc],
-                subject=draft.subject,
-                message_id=message_id,
-                body_text=body.get_content() if body is not None else "",
-                created_at=now,
-                rule_hits=[],
-                defects=[],
+        if record is not None:
+            body = email.get_body(preferencelist=("plain",))
+            session.add(
+                MessageRow(
+                    ticket_id=ticket.id,
+                    outbox_id=row.id,
+                    direction=Direction.OUT.value,
+                    kind=record.value,
+                    from_addr=config.service.address,
+                    from_name=draft.from_name or config.service.name,
+                    to_addrs=[a.address for a in draft.to],
+                    cc_addrs=[a.address for a in draft.cc],
+                    subject=draft.subject,
+                    message_id=message_id,
+                    body_text=body.get_content() if body is not None else "",
+                    created_at=now,
+                    rule_hits=[],
+                    defects=[],
+                )
             )
-        )
-        if draft.auto_submitted:
+        if rate_limited:
             for address in recipients:
                 await store.record_auto_reply(session, address, now)
-            ticket.acknowledged_at = now
 
 
 def ticket_ref(config: Config, ticket_id: int) -> str:
     return str(TicketRef(config.service.tag, ticket_id))
+
+
+def _new_text(message: ParsedMessage) -> str:
+    """What the sender wrote this time: the quoted history is on the ticket already."""
+    return visible_text(message.text, message.html) or message.text
+
+
+def read_engineer_reply(config: Config, message: ParsedMessage, match: TicketMatch) -> EngineerReply:
+    """Who an engineer's mail is from, whether that is proven, and its commands and text."""
+    trust = verify_engineer(config, message, match)
+    visible = visible_text(message.text, message.html)
+    commands, errors, text = parse_commands(visible, priorities=frozenset(config.sla))
+    return EngineerReply(
+        trust=trust,
+        claimed=claimed_engineer(config, message) or "",
+        visible=visible,
+        commands=tuple(commands),
+        errors=tuple(errors),
+        text=text,
+    )

@@ -370,7 +370,7 @@ SAMPLE_CONTEXT: Mapping[str, object] = MappingProxyType(
 )
 """The acknowledgement's context, as the planner builds it; `check_templates` renders with it."""
 
-_SAMPLE_VARIANTS: tuple[Mapping[str, object], ...] = (
+_ACKNOWLEDGEMENT_VARIANTS: tuple[Mapping[str, object], ...] = (
     SAMPLE_CONTEXT,
     {
         **SAMPLE_CONTEXT,
@@ -384,7 +384,125 @@ _SAMPLE_VARIANTS: tuple[Mapping[str, object], ...] = (
 )
 """Every branch a shipped template takes: deferred or not, nameless customer, after-hours cover."""
 
-_KNOWN_NAMES = frozenset({*SAMPLE_CONTEXT, "language"})
+_STAFF_TICKET: dict[str, object] = {
+    "ref": "EX#42",
+    "number": 42,
+    "subject": "Cannot log in to the portal",
+    "status": "open",
+    "priority": "normal",
+    "requester": "taro@client.example",
+    "assignee": None,
+    "first_response_due": _aware("2026-11-24T13:00:00+09:00"),
+    "first_responded_at": None,
+    "resolution_due": _aware("2026-11-26T18:00:00+09:00"),
+}
+
+_SAMPLE_TICKET_FOR_STAFF: Mapping[str, object] = MappingProxyType(
+    {
+        "service": SAMPLE_CONTEXT["service"],
+        "engineer": {"name": "Alice", "address": "alice@example.com"},
+        "ticket": _STAFF_TICKET,
+        "participants": [
+            {"address": "taro@client.example", "name": "Taro Yamada", "role": "requester"},
+            {"address": "boss@client.example", "name": None, "role": "cc"},
+        ],
+        "linked": [{"ref": "EX#17", "subject": "Portal slow", "status": "closed", "reason": "follow-up"}],
+    }
+)
+"""What every mail to engineers is told about its ticket (`tickets.notify.ticket_context`)."""
+
+_STAFF_ANSWERED = {
+    **_SAMPLE_TICKET_FOR_STAFF,
+    "ticket": {
+        **_STAFF_TICKET,
+        "assignee": "alice@example.com",
+        "first_responded_at": _aware("2026-11-24T10:30:00+09:00"),
+        "resolution_due": None,
+    },
+    "participants": [],
+    "linked": [],
+}
+
+_CUSTOMER_SAYS = "Hello,\nnone of our staff can log in since this morning.\n\nTaro"
+
+SAMPLE_CONTEXTS: Mapping[str, tuple[Mapping[str, object], ...]] = MappingProxyType(
+    {
+        "acknowledgement": _ACKNOWLEDGEMENT_VARIANTS,
+        "notification": (
+            {
+                **_SAMPLE_TICKET_FOR_STAFF,
+                "created": True,
+                "sender": {"name": "Taro Yamada", "address": "taro@client.example"},
+                "text": _CUSTOMER_SAYS,
+            },
+            {
+                **_STAFF_ANSWERED,
+                "created": False,
+                "sender": {"name": None, "address": "boss@client.example"},
+                "text": "Any news?",
+            },
+        ),
+        "engineer_reply": (
+            {
+                "service": SAMPLE_CONTEXT["service"],
+                "ticket": SAMPLE_CONTEXT["ticket"],
+                "customer": SAMPLE_CONTEXT["customer"],
+                "engineer": {"name": "Alice"},
+                "text": "Hello Taro,\n\nplease clear the browser cache and try again.",
+            },
+        ),
+        "command_error": (
+            {
+                **_SAMPLE_TICKET_FOR_STAFF,
+                "errors": [{"line": "/asign bob@example.com", "reason": "unknown command /asign"}],
+                "usage": ["/close", "/assign ADDRESS", "/note"],
+                "text": "Bob will call you tomorrow.",
+            },
+            {**_STAFF_ANSWERED, "errors": [], "usage": [], "text": ""},
+        ),
+        "note": (
+            {
+                **_SAMPLE_TICKET_FOR_STAFF,
+                "author": {"name": "Bob", "address": "bob@example.com"},
+                "text": "Their contract ends in December.",
+            },
+            {**_STAFF_ANSWERED, "author": {"name": "Bob", "address": "bob@example.com"}, "text": "ok"},
+        ),
+        "unverified_alert": (
+            {
+                **_SAMPLE_TICKET_FOR_STAFF,
+                "claimed": {"name": "Alice", "address": "alice@example.com"},
+                "sender": {"name": "Alice", "address": "alice@example.com"},
+                "reason": "no-token-no-trusted-pass",
+                "text": "Please send the invoice to my private address.",
+            },
+        ),
+        "bounce_alert": (
+            {
+                **_SAMPLE_TICKET_FOR_STAFF,
+                "sender": {"name": "Mail Delivery System", "address": "mailer-daemon@client.example"},
+                "report_subject": "Undelivered Mail Returned to Sender",
+                "text": "<boss@client.example>: host mx.client.example said: 550 5.1.1 User unknown",
+            },
+            {**_STAFF_ANSWERED, "sender": {"name": None, "address": None}, "report_subject": "", "text": ""},
+        ),
+    }
+)
+"""Per template name, the contexts its planner builds, one per branch worth rendering.
+
+`check_templates` renders each shipped template with each of its contexts and
+flags any name a template uses that its context lacks. A template of a name
+not listed here (an admin's own) is checked against the acknowledgement's.
+"""
+
+
+def _template_name(path: Path) -> str:
+    """`notification.html.j2` → `notification`."""
+    return path.name.split(".", 1)[0]
+
+
+def _variants(path: Path) -> tuple[Mapping[str, object], ...]:
+    return SAMPLE_CONTEXTS.get(_template_name(path), _ACKNOWLEDGEMENT_VARIANTS)
 
 
 def _first_use(tree: nodes.Template, name: str) -> int:
@@ -403,15 +521,17 @@ def _check_file(environment: ImmutableSandboxedEnvironment, path: Path, name: st
         tree = environment.parse(source, name, str(path))
     except TemplateSyntaxError as exc:
         return [(f"{path}:{exc.lineno}", exc.message or "syntax error")]
+    variants = _variants(path)
+    known = {"language", *(name for context in variants for name in context)}
     problems = [
         (f"{path}:{_first_use(tree, unknown)}", f"'{unknown}' is undefined")
-        for unknown in sorted(meta.find_undeclared_variables(tree) - _KNOWN_NAMES)
+        for unknown in sorted(meta.find_undeclared_variables(tree) - known)
     ]
     if problems:
         return problems
     template = environment.get_template(name)
     language = name.split("/", 1)[0]
-    for context in _SAMPLE_VARIANTS:
+    for context in variants:
         try:
             template.render({**context, "language": language})
         except _RENDER_ERRORS as exc:
@@ -425,7 +545,7 @@ def check_templates(templates_dir: Path, languages: Iterable[str]) -> list[tuple
     """Every problem in the templates of `languages`, as `("path:line", message)`.
 
     Each `*.j2` is parsed, checked for names the real context does not have,
-    and rendered with `SAMPLE_CONTEXT` in each of its variants.
+    and rendered with each of its template's `SAMPLE_CONTEXTS`.
     """
     environment = _build_environment(templates_dir, ZoneInfo("UTC"))
     problems: list[tuple[str, str]] = []
@@ -445,6 +565,7 @@ __all__ = [
     "AUTO_SUBMITTED_VALUES",
     "MAX_REFERENCES",
     "SAMPLE_CONTEXT",
+    "SAMPLE_CONTEXTS",
     "Composer",
     "Draft",
     "check_templates",

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from mailgate.store.engine import store_errors
@@ -23,6 +23,11 @@ from mailgate.store.tables import (
     ParticipantRow,
     TicketRow,
 )
+
+MERGED = "merged"
+"""The link reason written by `/merge`: `ticket_id` was merged into `other_id`."""
+CUSTOMER_KIND = "customer"
+CUSTOMER_FACING_OUT_KINDS = ("auto", "engineer")
 
 
 async def get_ticket(session: AsyncSession, ticket_id: int) -> TicketRow | None:
@@ -71,8 +76,94 @@ async def add_participants(
     return added
 
 
+async def remove_participant(session: AsyncSession, ticket_id: int, address: str) -> bool:
+    """Take `address` off the ticket; False when it was not on it."""
+    result = await session.execute(
+        delete(ParticipantRow).where(
+            ParticipantRow.ticket_id == ticket_id, ParticipantRow.address == address.lower()
+        )
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
 async def add_link(session: AsyncSession, ticket_id: int, other_id: int, reason: str, at: datetime) -> None:
     session.add(LinkRow(ticket_id=ticket_id, other_id=other_id, reason=reason, created_at=at))
+
+
+async def are_linked(session: AsyncSession, ticket_id: int, other_id: int) -> bool:
+    found = await session.execute(
+        select(LinkRow.id).where(
+            or_(
+                (LinkRow.ticket_id == ticket_id) & (LinkRow.other_id == other_id),
+                (LinkRow.ticket_id == other_id) & (LinkRow.other_id == ticket_id),
+            )
+        )
+    )
+    return found.first() is not None
+
+
+async def linked_tickets(session: AsyncSession, ticket_id: int) -> list[tuple[TicketRow, str]]:
+    """The tickets linked to this one, either way round, with the link's reason, oldest link first."""
+    rows = await session.execute(
+        select(LinkRow)
+        .where(or_(LinkRow.ticket_id == ticket_id, LinkRow.other_id == ticket_id))
+        .order_by(LinkRow.id)
+    )
+    found: list[tuple[TicketRow, str]] = []
+    for link in rows.scalars():
+        other = await session.get(TicketRow, link.other_id if link.ticket_id == ticket_id else link.ticket_id)
+        if other is not None and all(other.id != seen.id for seen, _ in found):
+            found.append((other, link.reason))
+    return found
+
+
+async def merged_into(session: AsyncSession, ticket_id: int) -> int | None:
+    """The ticket this one was merged into, if it was."""
+    found = await session.execute(
+        select(LinkRow.other_id).where(LinkRow.ticket_id == ticket_id, LinkRow.reason == MERGED)
+    )
+    return found.scalars().first()
+
+
+async def move_messages(session: AsyncSession, from_ticket: int, to_ticket: int) -> int:
+    """Put every message of `from_ticket` on `to_ticket`; return how many moved."""
+    result = await session.execute(
+        update(MessageRow).where(MessageRow.ticket_id == from_ticket).values(ticket_id=to_ticket)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def last_customer_message(session: AsyncSession, ticket_id: int) -> MessageRow | None:
+    """The newest mail a customer sent to this ticket."""
+    rows = await session.execute(
+        select(MessageRow)
+        .where(
+            MessageRow.ticket_id == ticket_id, MessageRow.kind == CUSTOMER_KIND, MessageRow.direction == "in"
+        )
+        .order_by(MessageRow.id.desc())
+        .limit(1)
+    )
+    return rows.scalars().first()
+
+
+async def conversation_ids(session: AsyncSession, ticket_id: int) -> list[str]:
+    """Message-IDs of the mail customers have seen on this ticket, oldest first.
+
+    Their own mail and what mailgate sent them; never an engineer's own mail,
+    whose Message-ID may name the engineer's mail host or address.
+    """
+    rows = await session.execute(
+        select(MessageRow.message_id)
+        .where(
+            MessageRow.ticket_id == ticket_id,
+            or_(
+                (MessageRow.direction == "in") & (MessageRow.kind == CUSTOMER_KIND),
+                (MessageRow.direction == "out") & MessageRow.kind.in_(CUSTOMER_FACING_OUT_KINDS),
+            ),
+        )
+        .order_by(MessageRow.id)
+    )
+    return [message_id for message_id in rows.scalars() if message_id]
 
 
 async def add_event(

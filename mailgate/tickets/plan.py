@@ -4,10 +4,14 @@ Input: the applied change (ticket snapshot, verdict, reply target, how many
 automatic mails that address got in the last 24 hours, the due time). Output:
 `Draft`s for the outbox, or the stable name of the rule that suppressed the
 acknowledgement, so "why did this customer get no reply?" has an answer.
+An engineer's accepted answer is planned here too (`plan_relay`): it goes to
+the customer and every participant from the support address. What engineers
+themselves receive is planned in `notify`.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,6 +22,7 @@ from mailgate.mail.parse import Address, ParsedMessage
 from mailgate.mail.subject import tagged_subject
 from mailgate.mail.tokens import mint_token, reply_address
 from mailgate.tickets.domain import Verdict
+from mailgate.tickets.notify import TicketFacts
 
 AUTO_REPLY_WINDOW = timedelta(hours=24)
 
@@ -119,6 +124,90 @@ def plan_acknowledgement(item: AckInput) -> Plan:
         references=item.message.references,
         reply_to=reply_address(item.service_address, mint_token(item.secret, ticket.id)),
         auto_submitted="auto-replied",
+        ticket_ref=ticket.ref,
+    )
+    return Plan(drafts=(draft,))
+
+
+@dataclass(frozen=True, slots=True)
+class RelayInput:
+    """An engineer's accepted answer and the ticket it goes out on."""
+
+    ticket: TicketFacts
+    author: Address
+    text: str
+    service_name: str
+    service_address: str
+    secret: str
+    own_addresses: frozenset[str]
+    engineer_addresses: frozenset[str]
+    in_reply_to: str | None
+    references: tuple[str, ...]
+
+
+def relay_recipients(item: RelayInput) -> tuple[tuple[Address, ...], tuple[Address, ...]]:
+    """(To, Cc): the requester, then every other participant; never mailgate or an engineer."""
+    people = [
+        Address(p.address, p.name)
+        for p in item.ticket.participants
+        if not is_own_address(p.address, item.own_addresses)
+        and not is_own_address(p.address, item.engineer_addresses)
+    ]
+    requester = [a for a in people if a.address == item.ticket.requester]
+    to = requester[:1] or people[:1]
+    return tuple(to), tuple(a for a in people if a not in to)
+
+
+def without_engineer_addresses(text: str, engineer_addresses: frozenset[str], service_address: str) -> str:
+    """`text` with every engineer's own address replaced by the support address.
+
+    Signatures are stripped before this, but an address typed into the answer
+    or left in a signature the stripper could not see must not reach the
+    customer either: replies are meant to come back through support.
+    """
+    for address in sorted(engineer_addresses, key=len, reverse=True):
+        text = re.sub(re.escape(address), service_address, text, flags=re.IGNORECASE)
+    return text
+
+
+def plan_relay(item: RelayInput) -> Plan:
+    """The engineer's answer as the customer and every participant receive it: from support, in their thread."""
+    to, cc = relay_recipients(item)
+    if not to:
+        return Plan(suppressed_by="no-customer")
+    ticket = item.ticket
+    requester = to[0]
+    text = without_engineer_addresses(item.text, item.engineer_addresses, item.service_address)
+    name = item.author.name or item.service_name
+    draft = Draft(
+        template="engineer_reply",
+        language=ticket.language,
+        to=to,
+        cc=cc,
+        subject=f"Re: {tagged_subject(ticket.subject, ticket.ref)}",
+        context={
+            "service": {"name": item.service_name, "address": item.service_address},
+            "ticket": {
+                "ref": ticket.ref,
+                "number": ticket.id,
+                "subject": ticket.subject,
+                "priority": ticket.priority,
+                "status": ticket.status,
+            },
+            "customer": {"name": requester.name, "address": requester.address},
+            "engineer": {"name": name},
+            "text": text,
+        },
+        in_reply_to=item.in_reply_to,
+        references=item.references,
+        reply_to=reply_address(item.service_address, mint_token(item.secret, ticket.id)),
+        # "Alice (Example Support)": the customer sees who answers, and the
+        # only address they see is the service's.
+        from_name=f"{name} ({item.service_name})",
+        # A person's answer, not an automatic one (RFC 3834): no
+        # Auto-Submitted, so the customer's own auto-replies are not silenced
+        # and their mail client shows it like any answer.
+        auto_submitted=None,
         ticket_ref=ticket.ref,
     )
     return Plan(drafts=(draft,))

@@ -2,8 +2,9 @@
 
 In this order (DESIGN.md): a valid reply token in a recipient; In-Reply-To /
 References against every Message-ID mailgate stored or sent; the subject tag,
-only when the sender is already a participant; otherwise a new ticket. A
-stranger quoting a tag gets a new ticket linked to the one they quoted.
+only when the sender is already a participant or an engineer; otherwise a
+new ticket. A stranger quoting a tag gets a new ticket linked to the one they
+quoted.
 """
 
 from __future__ import annotations
@@ -69,7 +70,12 @@ async def match_ticket(session: AsyncSession, config: Config, item: ThreadInput)
         ticket = await store.get_ticket(session, number)
         if ticket is None:
             continue
-        if item.sender is not None and await store.is_participant(session, number, item.sender):
+        if item.verdict.kind is MessageKind.ENGINEER or (
+            item.sender is not None and await store.is_participant(session, number, item.sender)
+        ):
+            # Engineers work every ticket. Whether this one really is an
+            # engineer is decided after threading; a forgery becomes an
+            # unverified note on the ticket it named, where engineers see it.
             return TicketMatch(TicketId(number), ThreadMethod.SUBJECT_TAG)
         linked_to = linked_to or TicketId(number)
     return TicketMatch(None, ThreadMethod.NEW, linked_to=linked_to)

@@ -411,3 +411,26 @@ def test_language_folder_missing_is_reported(templates: Path) -> None:
     problems = check_templates(templates, ["jp"])
 
     assert [where for where, _ in problems] == [str(templates / "jp")]
+
+
+def test_unknown_variable_in_an_engineer_template_is_reported(templates: Path) -> None:
+    """Each template is checked against its own context: the notification has no `due_at`, it has `ticket.first_response_due`."""
+    path = templates / "en" / "notification.txt.j2"
+    path.write_text("{{ ticket.ref }} {{ text }}\n{{ due_at | when }}\n")
+
+    assert check_templates(templates, ["en"]) == [(f"{path}:2", "'due_at' is undefined")]
+
+
+def test_every_engineer_template_renders_in_both_languages() -> None:
+    """Each mail engineers or customers get because of an engineer has an English and a Japanese text."""
+    for name in (
+        "notification",
+        "engineer_reply",
+        "command_error",
+        "note",
+        "unverified_alert",
+        "bounce_alert",
+    ):
+        for language in ("en", "ja"):
+            assert (SHIPPED / language / f"{name}.txt.j2").is_file()
+    assert check_templates(SHIPPED, ["en", "ja"]) == []
