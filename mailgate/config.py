@@ -255,6 +255,9 @@ class ImapConfig(_Section):
         return self.password or ""
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
 class HoursConfig(_Section):
     timezone: str = "UTC"
     mon: Span = None
@@ -290,6 +293,20 @@ class HoursConfig(_Section):
             if subdiv and subdiv not in supported[country]:
                 raise ValueError(f"{code!r}: {subdiv!r} is not a subdivision of {country}")
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _office_week_by_default(cls, data: object) -> object:
+        # With no day given at all, an office week; once any day is given, the others are closed.
+        if isinstance(data, dict) and not any(day in data for day in WEEKDAYS):
+            return {**data, **dict.fromkeys(WEEKDAYS[:5], "09:00-17:00")}
+        return data
+
+    @model_validator(mode="after")
+    def _opens_sometime(self) -> HoursConfig:
+        if not any(self.week()):
+            raise ValueError('no day has opening hours; set e.g. mon = "09:00-18:00"')
+        return self
 
     @property
     def zone(self) -> ZoneInfo:
@@ -352,7 +369,7 @@ class SecurityConfig(_Section):
 class ProcessingConfig(_Section):
     # A message that crashed the processor this many times stays failed until retried by hand.
     max_attempts: int = Field(default=3, ge=1)
-    batch_size: int = Field(default=200, ge=1, le=5000)
+    batch_size: int = Field(default=50, ge=1, le=5000)
 
 
 class DeliveryConfig(_Section):
@@ -367,7 +384,7 @@ class Config(_Section):
     smtp: SmtpConfig = SmtpConfig()
     outbound: OutboundConfig = OutboundConfig()
     imap: tuple[ImapConfig, ...] = ()
-    hours: HoursConfig = HoursConfig()
+    hours: HoursConfig = Field(default_factory=lambda: HoursConfig.model_validate({}))
     sla: dict[str, SlaWindow] = Field(
         default_factory=lambda: {"normal": SlaWindow(first_response=BusinessDuration(minutes=240))}
     )

@@ -20,7 +20,7 @@ from mailgate.config import Config
 from mailgate.errors import DeliveryPermanentError, DeliveryTemporaryError, StoreUnavailable
 from mailgate.logs import get_logger
 from mailgate.store import outbox
-from mailgate.store.outbox import OutgoingMail
+from mailgate.store.outbox import OutboxState, Outcome, OutgoingMail
 
 log = get_logger(__name__)
 
@@ -95,38 +95,47 @@ class Sender:
     async def send_due(self) -> bool:
         """Send every row due now; True when there was something to do."""
         mails = await outbox.claim_due(self._engine, self._clock.now(), CLAIM_BATCH)
-        if mails:
-            await asyncio.gather(*(self._send_one(mail) for mail in mails))
-        return bool(mails)
+        if not mails:
+            return False
+        outcomes = await asyncio.gather(*(self._attempt(mail) for mail in mails))
+        await outbox.record_outcomes(self._engine, outcomes)
+        for outcome in outcomes:
+            self._log(outcome)
+        return True
 
-    async def _send_one(self, mail: OutgoingMail) -> None:
+    async def _attempt(self, mail: OutgoingMail) -> Outcome:
         try:
             await deliver(self.config, mail)
         except DeliveryPermanentError as exc:
-            await self._give_up(mail, str(exc))
-            return
+            return Outcome(mail, OutboxState.FAILED, self._clock.now(), str(exc))
         except DeliveryTemporaryError as exc:
-            if mail.attempts >= self.config.delivery.max_attempts:
-                await self._give_up(mail, f"gave up after {mail.attempts} attempts: {exc}")
-                return
-            at = self._clock.now() + backoff(self.config, mail.attempts)
-            await outbox.schedule_retry(self._engine, mail.id, at, str(exc))
+            return self._retry_or_give_up(mail, str(exc))
+        except Exception as exc:
+            log.exception("outbox.attempt_crashed", outbox_id=mail.id)
+            return self._retry_or_give_up(mail, f"{type(exc).__name__}: {exc}")
+        return Outcome(mail, OutboxState.SENT, self._clock.now())
+
+    def _retry_or_give_up(self, mail: OutgoingMail, error: str) -> Outcome:
+        now = self._clock.now()
+        if mail.attempts >= self.config.delivery.max_attempts:
+            return Outcome(mail, OutboxState.FAILED, now, f"gave up after {mail.attempts} attempts: {error}")
+        return Outcome(
+            mail, OutboxState.PENDING, now, error, retry_at=now + backoff(self.config, mail.attempts)
+        )
+
+    @staticmethod
+    def _log(outcome: Outcome) -> None:
+        mail = outcome.mail
+        if outcome.state is OutboxState.SENT:
+            log.info("outbox.sent", outbox_id=mail.id, ticket=mail.ticket_id, recipients=len(mail.rcpt_to))
+        elif outcome.state is OutboxState.PENDING:
+            retry_at = outcome.retry_at.isoformat() if outcome.retry_at else None
             log.info(
                 "outbox.retry_scheduled",
                 outbox_id=mail.id,
                 attempts=mail.attempts,
-                at=at.isoformat(),
-                error=str(exc),
+                at=retry_at,
+                error=outcome.error,
             )
-            return
-        except Exception as exc:
-            log.exception("outbox.retry_scheduled", outbox_id=mail.id)
-            at = self._clock.now() + backoff(self.config, mail.attempts)
-            await outbox.schedule_retry(self._engine, mail.id, at, f"{type(exc).__name__}: {exc}")
-            return
-        await outbox.mark_sent(self._engine, mail.id, self._clock.now())
-        log.info("outbox.sent", outbox_id=mail.id, ticket=mail.ticket_id, recipients=len(mail.rcpt_to))
-
-    async def _give_up(self, mail: OutgoingMail, error: str) -> None:
-        await outbox.mark_failed(self._engine, mail, self._clock.now(), error)
-        log.error("outbox.failed", outbox_id=mail.id, ticket=mail.ticket_id, error=error)
+        else:
+            log.error("outbox.failed", outbox_id=mail.id, ticket=mail.ticket_id, error=outcome.error)

@@ -107,41 +107,44 @@ async def claim_due(engine: AsyncEngine, now: datetime, limit: int) -> list[Outg
     ]
 
 
-async def mark_sent(engine: AsyncEngine, outbox_id: int, at: datetime) -> None:
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one delivery attempt: sent, retry at `retry_at`, or failed for good."""
+
+    mail: OutgoingMail
+    state: OutboxState
+    at: datetime
+    error: str | None = None
+    retry_at: datetime | None = None
+
+
+async def record_outcomes(engine: AsyncEngine, outcomes: Sequence[Outcome]) -> None:
+    """Write a batch of delivery outcomes in one transaction; failures also go on their ticket."""
     async with store_errors(), engine.begin() as connection:
-        await connection.execute(
-            update(OutboxRow)
-            .where(OutboxRow.id == outbox_id)
-            .values(state=OutboxState.SENT.value, sent_at=at, last_error=None)
-        )
-
-
-async def schedule_retry(engine: AsyncEngine, outbox_id: int, at: datetime, error: str) -> None:
-    async with store_errors(), engine.begin() as connection:
-        await connection.execute(
-            update(OutboxRow)
-            .where(OutboxRow.id == outbox_id)
-            .values(state=OutboxState.PENDING.value, next_attempt_at=at, last_error=error[:2000])
-        )
-
-
-async def mark_failed(engine: AsyncEngine, mail: OutgoingMail, at: datetime, error: str) -> None:
-    """Give up on a row and say so on its ticket, where engineers will see it."""
-    async with store_errors(), engine.begin() as connection:
-        await connection.execute(
-            update(OutboxRow)
-            .where(OutboxRow.id == mail.id)
-            .values(state=OutboxState.FAILED.value, last_error=error[:2000])
-        )
-        if mail.ticket_id is not None:
-            await connection.execute(
-                insert(EventRow).values(
-                    ticket_id=mail.ticket_id,
-                    at=at,
-                    kind="delivery-failed",
-                    detail={"message_id": mail.message_id, "to": list(mail.rcpt_to), "error": error[:500]},
+        for outcome in outcomes:
+            mail = outcome.mail
+            values: dict[str, object] = {
+                "state": outcome.state.value,
+                "last_error": outcome.error[:2000] if outcome.error else None,
+            }
+            if outcome.state is OutboxState.SENT:
+                values["sent_at"] = outcome.at
+            elif outcome.state is OutboxState.PENDING:
+                values["next_attempt_at"] = outcome.retry_at or outcome.at
+            await connection.execute(update(OutboxRow).where(OutboxRow.id == mail.id).values(**values))
+            if outcome.state is OutboxState.FAILED and mail.ticket_id is not None:
+                await connection.execute(
+                    insert(EventRow).values(
+                        ticket_id=mail.ticket_id,
+                        at=outcome.at,
+                        kind="delivery-failed",
+                        detail={
+                            "message_id": mail.message_id,
+                            "to": list(mail.rcpt_to),
+                            "error": (outcome.error or "")[:500],
+                        },
+                    )
                 )
-            )
 
 
 async def count_by_state(engine: AsyncEngine) -> dict[str, int]:
