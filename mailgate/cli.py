@@ -20,19 +20,19 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import aiosmtplib
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from mailgate import logs
 from mailgate.clock import SystemClock
 from mailgate.config import Config, default_path, load
-from mailgate.errors import ConfigError, MailgateError, StoreUnavailable, UserError
+from mailgate.errors import ConfigError, DeliveryTemporaryError, MailgateError, StoreUnavailable, UserError
 from mailgate.hours.business import BusinessCalendar
 from mailgate.hours.sla import first_response_due
 from mailgate.inbound.accept import Arrival, accept_once
 from mailgate.inbound.imap import ImapError, check_mailbox, mailbox_label
 from mailgate.mail.compose import check_templates
+from mailgate.outbound.sender import check_smarthost
 from mailgate.store import inbox
 from mailgate.store.engine import create_engine
 from mailgate.store.migrate import upgrade
@@ -207,25 +207,13 @@ async def check_connections(config: Config) -> int:
         print(f"{label}: ok ({found.messages} messages{note})")
     outbound = config.outbound
     label = f"outbound {outbound.host}:{outbound.port}"
-    client = aiosmtplib.SMTP(
-        hostname=outbound.host,
-        port=outbound.port,
-        use_tls=outbound.tls,
-        start_tls=outbound.starttls and not outbound.tls,
-        username=outbound.username,
-        password=outbound.password,
-        timeout=outbound.timeout,
-        local_hostname=config.service.domain,
-    )
     try:
-        # connect() also says EHLO, and STARTTLS and AUTH where configured: what sending needs.
-        greeting = await client.connect()
-        await client.quit()
-    except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-        print(f"{label}: {type(exc).__name__}: {exc}")
+        greeting = await check_smarthost(config)
+    except DeliveryTemporaryError as exc:
+        print(f"{label}: {exc}")
         failed = True
     else:
-        print(f"{label}: ok ({greeting.code} {greeting.message.splitlines()[0] if greeting.message else ''})")
+        print(f"{label}: ok ({greeting})")
     return EXIT_USER_ERROR if failed else EXIT_OK
 
 

@@ -29,23 +29,37 @@ IDLE_POLL_SECONDS = 1.0
 STORE_BACKOFF_SECONDS = 2.0
 
 
+def smarthost_client(config: Config) -> aiosmtplib.SMTP:
+    """A client for the configured smarthost; connecting also does EHLO, STARTTLS and AUTH."""
+    settings = config.outbound
+    return aiosmtplib.SMTP(
+        hostname=settings.host,
+        port=settings.port,
+        use_tls=settings.tls,
+        start_tls=settings.starttls and not settings.tls,
+        username=settings.username,
+        password=settings.password,
+        timeout=settings.timeout,
+        local_hostname=config.service.domain,
+    )
+
+
+async def check_smarthost(config: Config) -> str:
+    """Connect and greet the smarthost as sending would; the greeting, or DeliveryTemporaryError."""
+    client = smarthost_client(config)
+    try:
+        greeting = await client.connect()
+        await client.quit()
+    except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+        raise DeliveryTemporaryError(f"{type(exc).__name__}: {exc}") from exc
+    return f"{greeting.code} {greeting.message.splitlines()[0] if greeting.message else ''}".strip()
+
+
 async def deliver(config: Config, mail: OutgoingMail) -> None:
     """Hand one mail to the smarthost; raise DeliveryTemporaryError or DeliveryPermanentError."""
-    settings = config.outbound
     try:
-        errors, _ = await aiosmtplib.send(
-            mail.raw,
-            sender=mail.mail_from,
-            recipients=list(mail.rcpt_to),
-            hostname=settings.host,
-            port=settings.port,
-            use_tls=settings.tls,
-            start_tls=settings.starttls and not settings.tls,
-            username=settings.username,
-            password=settings.password,
-            timeout=settings.timeout,
-            local_hostname=config.service.domain,
-        )
+        async with smarthost_client(config) as client:
+            errors, _ = await client.sendmail(mail.mail_from, list(mail.rcpt_to), mail.raw)
     except aiosmtplib.SMTPRecipientsRefused as exc:
         codes = [refusal.code for refusal in exc.recipients]
         text = "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in exc.recipients)
@@ -79,6 +93,11 @@ class Sender:
         self.wake = asyncio.Event()
 
     async def run(self) -> None:
+        if self._engine.dialect.name == "sqlite":
+            # Only this process uses an SQLite database: whatever is `sending` was cut off by a
+            # stop or a crash, and waiting out its claim would delay the customer's mail.
+            with contextlib.suppress(StoreUnavailable):
+                await outbox.release_claims(self._engine, self._clock.now())
         while True:
             try:
                 sent_any = await self.send_due()

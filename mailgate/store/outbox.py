@@ -107,6 +107,17 @@ async def claim_due(engine: AsyncEngine, now: datetime, limit: int) -> list[Outg
     ]
 
 
+async def release_claims(engine: AsyncEngine, now: datetime) -> int:
+    """Make rows a stopped sender left `sending` due again now; for a single-process database."""
+    async with store_errors(), engine.begin() as connection:
+        result = await connection.execute(
+            update(OutboxRow)
+            .where(OutboxRow.state == OutboxState.SENDING.value)
+            .values(state=OutboxState.PENDING.value, next_attempt_at=now)
+        )
+    return int(result.rowcount or 0)
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """What became of one delivery attempt: sent, retry at `retry_at`, or failed for good."""

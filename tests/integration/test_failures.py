@@ -7,12 +7,14 @@ from pathlib import Path
 
 import pytest
 import structlog
+from sqlalchemy import update
 from structlog.testing import capture_logs
 
 import mailgate.processor
 from mailgate.clock import ManualClock
 from mailgate.mail.parse import ParsedMessage
 from mailgate.store import inbox
+from mailgate.store.tables import OutboxRow
 from tests.support.harness import build_message, make_config, running_daemon, send_mail, settle, ticket_json
 from tests.support.smarthost import CaptureSmarthost
 
@@ -125,3 +127,22 @@ async def test_every_log_line_of_a_message_carries_its_inbox_id(
     }
     assert all(entry.get("inbox_id") == 1 for entry in processing)
     assert all(entry.get("ticket") == 1 for entry in processing if entry["event"] != "message.classified")
+
+
+async def test_mail_cut_off_mid_send_goes_out_on_restart_without_waiting(
+    tmp_path: Path, sqlite_url: str, smarthost: CaptureSmarthost, clock: ManualClock
+) -> None:
+    """An acknowledgement a stopped daemon had claimed is sent as soon as mailgate starts again."""
+    config = make_config(tmp_path, sqlite_url, smarthost.port, {"engineers": []})
+    async with running_daemon(config, clock) as daemon:
+        await send_mail(daemon, build_message())
+        [first] = await smarthost.expect(1)
+        assert daemon.engine is not None
+        async with daemon.engine.begin() as connection:
+            # What a daemon killed between claiming and recording leaves behind.
+            await connection.execute(
+                update(OutboxRow).values(state="sending", next_attempt_at=clock.now() + timedelta(minutes=5))
+            )
+    async with running_daemon(config, clock) as daemon:
+        [_, again] = await smarthost.expect(2)
+    assert again["Message-ID"] == first["Message-ID"]
