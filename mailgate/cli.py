@@ -315,11 +315,12 @@ def cmd_tickets(args: argparse.Namespace) -> int:
 
     async def work(engine: AsyncEngine) -> int:
         if args.tickets_command == "list":
-            views = await list_ticket_views(engine, status=args.status)
+            # Elements of the JSON list are whole tickets, messages included, as `show --json` prints them.
+            views = await list_ticket_views(engine, status=args.status, with_messages=args.json)
             if args.json:
                 print(
                     json.dumps(
-                        [_dump(ticket_out(v, config, with_messages=False)) for v in views],
+                        [_dump(ticket_out(v, config, with_messages=True)) for v in views],
                         ensure_ascii=False,
                         indent=2,
                     )

@@ -7,15 +7,19 @@ Per-message context (`inbox_id`, `message_id`, `ticket`) is bound with
 
 Events (constant strings, `noun.past_verb`, fields as key=value):
 
-    daemon.started / daemon.stopping / daemon.stopped / config.reloaded / config.reload_failed
-    smtp.listening / smtp.rcpt_refused / smtp.size_refused / smtp.accept_failed
+    daemon.started / daemon.stopping / daemon.stopped
+    config.reloaded / config.reload_failed / config.restart_needed
+    store.migrated
+    smtp.listening / smtp.rcpt_refused / smtp.accept_failed
     message.accepted / message.duplicate / message.classified / message.threaded
-    message.processed (outcome, ticket, stage timings) / message.failed
+    message.processed (outcome, ms) / message.failed
     ticket.created / ticket.updated
     autoreply.planned / autoreply.suppressed (rule=)
-    outbox.sent / outbox.retry_scheduled / outbox.failed
-    imap.connected / imap.synced / imap.error / imap.accept_failed
-    store.migrated
+    engineers.notified / engineer.replied / engineer.not_relayed / engineer.unverified
+    outbox.sent / outbox.retry_scheduled / outbox.failed / outbox.partially_refused
+    outbox.attempt_crashed / outbox.store_unavailable / processor.store_unavailable
+    imap.connected / imap.synced / imap.error / imap.recovered / imap.accept_failed
+    imap.uidvalidity_changed / imap.folder_created / imap.poller_stopped
 """
 
 from __future__ import annotations

@@ -270,10 +270,12 @@ async def _view(session: AsyncSession, ticket: TicketRow, *, with_messages: bool
     return TicketView(ticket, participants, await _linked(session, ticket.id), messages, events)
 
 
-async def list_ticket_views(engine: AsyncEngine, *, status: str | None) -> list[TicketView]:
+async def list_ticket_views(
+    engine: AsyncEngine, *, status: str | None, with_messages: bool = False
+) -> list[TicketView]:
     async with store_errors(), AsyncSession(engine, expire_on_commit=False) as session:
         query = select(TicketRow).order_by(TicketRow.id)
         if status is not None:
             query = query.where(TicketRow.status == status)
         tickets = list((await session.execute(query)).scalars())
-        return [await _view(session, ticket, with_messages=False) for ticket in tickets]
+        return [await _view(session, ticket, with_messages=with_messages) for ticket in tickets]

@@ -56,6 +56,8 @@ async def test_daemon_under_faketime_answers_reloads_and_stops(
         [ack] = await smarthost.expect(1, within=15)
         shown = await asyncio.to_thread(run_cli, "tickets", "show", "1", "--json", "-c", str(config))
         ticket = json.loads(shown.stdout)
+        listed = await asyncio.to_thread(run_cli, "tickets", "list", "--json", "-c", str(config))
+        listed_new = await asyncio.to_thread(run_cli, "tickets", "list", "--status", "new", "-c", str(config))
 
         config.write_text(config.read_text().replace('name = "Example Support"', 'name = "Acme Helpdesk"'))
         process.send_signal(signal.SIGHUP)
@@ -76,6 +78,10 @@ async def test_daemon_under_faketime_answers_reloads_and_stops(
             process.kill()
             await process.wait()
     assert ticket["first_response_due"] == "2026-11-24T13:00:00+09:00"
+    assert [t["messages"][0]["from"] for t in json.loads(listed.stdout)] == ["hanako@client.example"]
+    assert listed_new.stdout.startswith(
+        "EX#1\tnew\tnormal\thanako@client.example\tdue 2026-11-24T13:00:00+09:00\t"
+    )
     assert "Tue 24 Nov 13:00 JST" in ack.text
     assert parseaddr(ack["From"])[0] == "Example Support"
     assert parseaddr(second_ack["From"])[0] == "Acme Helpdesk"
