@@ -328,6 +328,13 @@ class TierConfig(_Section):
     oncall: str | None = None
     sla: dict[str, SlaWindow] = Field(default_factory=dict)
 
+    @model_validator(mode="after")
+    def _cover_has_someone_to_page(self) -> TierConfig:
+        # The acknowledgement tells such customers the on-call engineer was paged: it must be true.
+        if self.after_hours and not self.oncall:
+            raise ValueError("after_hours = true needs oncall, the address to page")
+        return self
+
 
 class LimitsConfig(_Section):
     auto_replies_per_sender_per_day: int = Field(default=5, ge=0)
@@ -423,10 +430,7 @@ class Config(_Section):
         return "standard"
 
     def tier_config(self, tier: str) -> TierConfig:
-        if tier in self.tiers:
-            return self.tiers[tier]
-        # "premium" is meaningful without a [tiers.premium] table: after-hours cover.
-        return TierConfig(after_hours=tier == "premium")
+        return self.tiers.get(tier, TierConfig())
 
     def engineer(self, address: str) -> EngineerConfig | None:
         address = address.lower()

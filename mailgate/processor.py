@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time as perf
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import structlog
@@ -259,6 +259,11 @@ class Processor:
             )
             if verdict.kind is MessageKind.CUSTOMER:
                 drafts = plan_notification(facts, self._staff(), incoming, created=applied.created)
+                oncall = self._oncall_for(ticket, received_at) if applied.created else None
+                if oncall is not None:
+                    log.info("oncall.paged", tier=ticket.tier)
+                    paging = replace(self._staff(), engineers=(oncall,))
+                    drafts = (*drafts, *plan_notification(facts, paging, incoming, created=True))
             else:
                 drafts = plan_bounce_alert(facts, self._staff(), incoming)
             await self._enqueue_for_engineers(session, ticket, drafts, now)
@@ -317,6 +322,13 @@ class Processor:
         for draft in plan.drafts:
             await self._enqueue(session, ticket, draft, now, record=MessageKind.ENGINEER, rate_limited=False)
         return "relayed"
+
+    def _oncall_for(self, ticket: TicketRow, received_at: datetime) -> Address | None:
+        """Who to page: the tier's on-call address, for its mail arriving while the team is closed."""
+        tier = self.runtime.config.tier_config(ticket.tier)
+        if not tier.after_hours or tier.oncall is None or self.runtime.calendar.is_open(received_at):
+            return None
+        return Address(tier.oncall.lower(), "On call")
 
     def _staff(self) -> Staff:
         config = self.runtime.config

@@ -108,10 +108,10 @@ def plan_acknowledgement(item: AckInput) -> Plan:
         "received_at": item.received_at,
         "due_at": item.due.at,
         "due_reason": item.due.reason,
-        "deferred": item.due.deferred and not item.after_hours_cover,
+        "deferred": item.due.deferred,
         "next_opening": item.next_opening,
         "hours": item.hours,
-        "after_hours_cover": item.after_hours_cover and item.due.deferred,
+        "after_hours_cover": item.after_hours_cover,
     }
     draft = Draft(
         template="acknowledgement",

@@ -156,13 +156,27 @@ async def test_any_charset_becomes_a_readable_ticket(
 async def test_premium_customer_after_hours_is_told_on_call_was_paged(
     tmp_path: Path, sqlite_url: str, smarthost: CaptureSmarthost, clock: ManualClock
 ) -> None:
-    """A tier with after-hours cover is not deferred to Tuesday: its window runs in plain time."""
-    config = make_config(tmp_path, sqlite_url, smarthost.port, {"tiers": {"premium": {"after_hours": True}}})
+    """A tier with after-hours cover is not deferred to Tuesday: its window runs in plain time and on-call is paged."""
+    config = make_config(
+        tmp_path,
+        sqlite_url,
+        smarthost.port,
+        {"tiers": {"premium": {"after_hours": True, "oncall": "oncall@example.com"}}},
+    )
     async with running_daemon(config, clock) as daemon:
         await send_mail(daemon, build_message(sender="cto@bigcorp.example"))
         [ack] = await smarthost.expect(1, to="cto@bigcorp.example")
+        [page] = await smarthost.expect(1, to="oncall@example.com")
+        await send_mail(daemon, build_message(sender="taro@client.example"))
+        await smarthost.expect(1, to="taro@client.example")
         await settle(daemon)
         ticket = await ticket_json(daemon, 1)
+        pages = smarthost.matching("oncall@example.com")
     assert ticket["tier"] == "premium"
     assert ticket["first_response_due"] == "2026-11-21T14:00:00+09:00"
-    assert "outside our business hours" not in ack.text
+    assert "on-call engineer has\nbeen paged" in ack.text.replace("\r\n", "\n")
+    assert "Nobody will work on it" not in ack.text
+    # The on-call engineer is paged for the premium customer, and only for them.
+    assert "[EX#1]" in page["Subject"]
+    assert "cto@bigcorp.example" in page.text
+    assert len(pages) == 1

@@ -40,6 +40,7 @@ def make_config(**sections: Any) -> Config:
             "urgent": {"first_response": "1h"},
         },
         "customers": [{"match": "@bigcorp.example", "tier": "premium"}],
+        "tiers": {"premium": {"after_hours": True, "oncall": "oncall@example.com"}},
     }
     data.update(sections)
     return parse_config(data, Path())
