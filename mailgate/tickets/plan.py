@@ -158,6 +158,44 @@ def relay_recipients(item: RelayInput) -> tuple[tuple[Address, ...], tuple[Addre
     return tuple(to), tuple(a for a in people if a not in to)
 
 
+# A contact line as signatures write one: "Alice | Example Corp | +81 3-1234-5678", "Tel: 03-…".
+_CONTACT_LABEL = re.compile(
+    r"^\s*(tel|phone|mobile|mob|cell|fax|t|m|e|p|電話|携帯|内線|TEL|FAX)\s*[.:：]", re.IGNORECASE
+)
+_PHONE = re.compile(r"\+?\(?\d[\d\s().\-]{7,}\d")
+FOOTER_MAX_LINES = 4
+
+
+def _is_contact_line(line: str) -> bool:
+    if _CONTACT_LABEL.match(line):
+        return True
+    return "|" in line and bool(_PHONE.search(line) or "@" in line or "://" in line)
+
+
+def without_contact_footer(text: str) -> str:
+    """`text` without a trailing contact block the signature stripper could not recognise.
+
+    A one-line signature ("Alice | +81 3-1234-5678 | alice@example.com") has no `-- `
+    delimiter; an engineer must never hand a customer their phone number by accident.
+    Only the last paragraph is looked at, and only lines shaped like contact details
+    (a label such as "Tel:", or `|`-separated details) and what follows them are
+    removed: "call us at +81 …" in a sentence stays. Addresses are handled apart,
+    by `without_engineer_addresses`.
+    """
+    lines = text.rstrip().split("\n")
+    start = len(lines)
+    while start > 0 and lines[start - 1].strip():
+        start -= 1
+    paragraph = lines[start:]
+    if not paragraph or len(paragraph) > FOOTER_MAX_LINES:
+        return text
+    first = next((i for i, line in enumerate(paragraph) if _is_contact_line(line)), None)
+    if first is None:
+        return text
+    kept = lines[: start + first]
+    return "\n".join(kept).rstrip() + ("\n" if kept else "")
+
+
 def without_engineer_addresses(text: str, engineer_addresses: frozenset[str], service_address: str) -> str:
     """`text` with every engineer's own address replaced by the support address.
 
@@ -177,7 +215,8 @@ def plan_relay(item: RelayInput) -> Plan:
         return Plan(suppressed_by="no-customer")
     ticket = item.ticket
     requester = to[0]
-    text = without_engineer_addresses(item.text, item.engineer_addresses, item.service_address)
+    text = without_contact_footer(item.text)
+    text = without_engineer_addresses(text, item.engineer_addresses, item.service_address)
     name = item.author.name or item.service_name
     draft = Draft(
         template="engineer_reply",

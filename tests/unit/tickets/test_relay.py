@@ -58,3 +58,25 @@ def test_an_engineer_address_typed_into_the_answer_becomes_the_support_address()
     [draft] = plan_relay(relay("Write to Alice@Example.com or bob@example.com any time.")).drafts
 
     assert draft.context["text"] == "Write to support@example.com or support@example.com any time."
+
+
+def test_one_line_contact_signature_never_reaches_the_customer() -> None:
+    """A signature without a `-- ` line still does not hand the customer the engineer's phone number."""
+    answer = (
+        "Fixed: the printer is back.\n\nThanks,\nAlice | Example Corp | +81 3-1234-5678 | alice@example.com"
+    )
+    [draft] = plan_relay(relay(answer)).drafts
+
+    assert draft.context["text"] == "Fixed: the printer is back.\n\nThanks,\n"
+    assert "1234-5678" not in str(draft.context["text"])
+
+
+def test_labelled_phone_lines_at_the_end_are_dropped_but_a_number_in_a_sentence_stays() -> None:
+    """ "Tel: …" under the answer goes; "call our support line at …" in the answer stays."""
+    labelled = plan_relay(relay("Done.\n\nAlice Tanaka\nTel: 03-1234-5678\n携帯: 090-1234-5678")).drafts[0]
+    sentence = plan_relay(
+        relay("Done.\n\nIf it happens again, call our support line at +81 3-0000-0000.")
+    ).drafts[0]
+
+    assert labelled.context["text"] == "Done.\n\nAlice Tanaka\n"
+    assert sentence.context["text"].endswith("call our support line at +81 3-0000-0000.")  # type: ignore[union-attr]
