@@ -119,3 +119,18 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     """A command line mailgate does not understand is a usage error (exit 2), not a crash."""
     assert run_cli("tickets", "frobnicate").returncode == 2
     assert run_cli("tickets", "show", "abc").returncode == 2
+
+
+def test_demo_shows_a_ticket_and_its_acknowledgement(tmp_path: Path) -> None:
+    """A newcomer's `mailgate demo` sends a first mail and shows the acknowledgement it got, saved as .eml."""
+    result = run_cli("demo", str(tmp_path / "demo"), "--once")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "=== outgoing mail → hanako@client.example" in result.stdout
+    assert "Subject: [EX#1] Cannot log in since this morning" in result.stdout
+    saved = sorted((tmp_path / "demo" / "outbox").glob("*.eml"))
+    assert saved
+    assert b"Auto-Submitted: auto-replied" in saved[0].read_bytes()
+    shown = json.loads(
+        run_cli("tickets", "show", "1", "--json", "-c", str(tmp_path / "demo" / "config.toml")).stdout
+    )
+    assert shown["requester"] == "hanako@client.example"
