@@ -78,6 +78,23 @@ async def test_sender_gets_at_most_the_daily_limit_of_automatic_mails(
     assert "rate-limit" in [e["detail"].get("rule") for e in sixth["events"]]
 
 
+async def test_engineers_are_told_of_every_ticket_whatever_the_customer_limit(
+    tmp_path: Path, sqlite_url: str, smarthost: CaptureSmarthost, clock: ManualClock
+) -> None:
+    """The daily limit protects customers from loops; it never silences notifications to engineers."""
+    config = make_config(
+        tmp_path, sqlite_url, smarthost.port, {"limits": {"auto_replies_per_sender_per_day": 2}}
+    )
+    async with running_daemon(config, clock) as daemon:
+        for number in range(4):
+            await send_mail(daemon, build_message(sender=f"c{number}@client.example", subject=f"n{number}"))
+        notifications = await smarthost.expect(4, to="alice@example.com")
+        await settle(daemon)
+        customer_acks = [m for m in smarthost.messages if "alice@example.com" not in m.rcpt_to]
+    assert len(notifications) == 4
+    assert len(customer_acks) == 4
+
+
 async def test_bounce_of_an_acknowledgement_lands_on_its_ticket_and_starts_none(
     tmp_path: Path, sqlite_url: str, smarthost: CaptureSmarthost, clock: ManualClock
 ) -> None:
