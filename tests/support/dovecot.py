@@ -26,6 +26,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+from tests.support.cli import write_config
 from tests.support.skips import need
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -317,42 +318,9 @@ class Dovecot:
 def write_config_file(folder: Path, imap: list[dict[str, Any]], smarthost_port: int) -> Path:
     """A `config.toml` in `folder` (SQLite there too) for the real `mailgate` command."""
     tables = "".join(
-        "\n[[imap]]\n" + "".join(f"{key} = {_toml(value)}\n" for key, value in entry.items())
-        for entry in imap
+        "[[imap]]\n" + "".join(f"{key} = {_toml(value)}\n" for key, value in entry.items()) for entry in imap
     )
-    path = folder / "config.toml"
-    path.write_text(
-        f"""templates = {_toml(str(PROJECT_DIR / "templates"))}
-
-[service]
-name = "Example Support"
-address = "support@example.com"
-domains = ["example.com"]
-secret = "test-secret-0123456789"
-tag = "EX"
-language = "ja"
-
-[database]
-url = {_toml(f"sqlite:///{folder / 'mailgate.db'}")}
-
-[hours]
-timezone = "Asia/Tokyo"
-mon = "09:00-18:00"
-tue = "09:00-18:00"
-wed = "09:00-18:00"
-thu = "09:00-18:00"
-fri = "09:00-18:00"
-
-[smtp]
-listen = "127.0.0.1:0"
-
-[outbound]
-host = "127.0.0.1"
-port = {smarthost_port}
-{tables}""",
-        encoding="utf-8",
-    )
-    return path
+    return write_config(folder, f"sqlite:///{folder / 'mailgate.db'}", smarthost_port, imap=tables)
 
 
 def _toml(value: object) -> str:
