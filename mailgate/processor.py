@@ -61,7 +61,6 @@ from mailgate.tickets.plan import (
     AckInput,
     Plan,
     RelayInput,
-    TicketSnapshot,
     plan_acknowledgement,
     plan_relay,
     reply_target,
@@ -341,12 +340,24 @@ class Processor:
         )
 
     async def _ticket_facts(self, session: AsyncSession, ticket: TicketRow) -> TicketFacts:
+        """The ticket with its participants and linked tickets, as engineers are told about it."""
         config = self.runtime.config
         people = await store.participants_of(session, ticket.id)
         linked = await store.linked_tickets(session, ticket.id)
+        return replace(
+            self._ticket_basics(ticket),
+            participants=tuple(Person(p.address, p.name, p.role) for p in people),
+            linked=tuple(
+                LinkedTicket(ticket_ref(config, other.id), other.subject, other.status, reason)
+                for other, reason in linked
+            ),
+        )
+
+    def _ticket_basics(self, ticket: TicketRow) -> TicketFacts:
+        """The ticket's own fields, without reading who is on it."""
         return TicketFacts(
             id=ticket.id,
-            ref=ticket_ref(config, ticket.id),
+            ref=ticket_ref(self.runtime.config, ticket.id),
             subject=ticket.subject,
             status=ticket.status,
             priority=ticket.priority,
@@ -356,11 +367,6 @@ class Processor:
             first_response_due=ticket.first_response_due,
             first_responded_at=ticket.first_responded_at,
             resolution_due=ticket.resolution_due,
-            participants=tuple(Person(p.address, p.name, p.role) for p in people),
-            linked=tuple(
-                LinkedTicket(ticket_ref(config, other.id), other.subject, other.status, reason)
-                for other, reason in linked
-            ),
         )
 
     async def _enqueue_for_engineers(
@@ -399,15 +405,7 @@ class Processor:
         )
         return plan_acknowledgement(
             AckInput(
-                ticket=TicketSnapshot(
-                    id=ticket.id,
-                    ref=ticket_ref(config, ticket.id),
-                    subject=ticket.subject,
-                    priority=ticket.priority,
-                    status=ticket.status,
-                    language=ticket.language,
-                    tier=ticket.tier,
-                ),
+                ticket=self._ticket_basics(ticket),
                 created=applied.created,
                 verdict=verdict,
                 message=message,

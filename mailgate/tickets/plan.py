@@ -27,20 +27,20 @@ from mailgate.tickets.notify import TicketFacts
 AUTO_REPLY_WINDOW = timedelta(hours=24)
 
 
-@dataclass(frozen=True, slots=True)
-class TicketSnapshot:
-    id: int
-    ref: str
-    subject: str
-    priority: str
-    status: str
-    language: str
-    tier: str
+def customer_ticket_context(ticket: TicketFacts) -> dict[str, object]:
+    """What customer-facing templates may say about a ticket: nothing about staff."""
+    return {
+        "ref": ticket.ref,
+        "number": ticket.id,
+        "subject": ticket.subject,
+        "priority": ticket.priority,
+        "status": ticket.status,
+    }
 
 
 @dataclass(frozen=True, slots=True)
 class AckInput:
-    ticket: TicketSnapshot
+    ticket: TicketFacts
     created: bool
     verdict: Verdict
     message: ParsedMessage
@@ -97,13 +97,7 @@ def plan_acknowledgement(item: AckInput) -> Plan:
     ticket = item.ticket
     context: dict[str, object] = {
         "service": {"name": item.service_name, "address": item.service_address},
-        "ticket": {
-            "ref": ticket.ref,
-            "number": ticket.id,
-            "subject": ticket.subject,
-            "priority": ticket.priority,
-            "status": ticket.status,
-        },
+        "ticket": customer_ticket_context(ticket),
         "customer": {"name": target.name, "address": target.address},
         "received_at": item.received_at,
         "due_at": item.due.at,
@@ -226,13 +220,7 @@ def plan_relay(item: RelayInput) -> Plan:
         subject=f"Re: {tagged_subject(ticket.subject, ticket.ref)}",
         context={
             "service": {"name": item.service_name, "address": item.service_address},
-            "ticket": {
-                "ref": ticket.ref,
-                "number": ticket.id,
-                "subject": ticket.subject,
-                "priority": ticket.priority,
-                "status": ticket.status,
-            },
+            "ticket": customer_ticket_context(ticket),
             "customer": {"name": requester.name, "address": requester.address},
             "engineer": {"name": name},
             "text": text,
